@@ -1,0 +1,169 @@
+//! Errors become HTTP here and nowhere else: one exhaustive `match`, RFC 9457 problem+json, and
+//! nothing internal leaks to the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use warden_core::{AuditError, StoreError};
+use warden_identity::IdentityError;
+use warden_identity::passport::PassportError;
+use warden_identity::token::TokenError;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed or invalid input; the message names the field.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No credentials, or credentials that do not prove anything.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Account lockout after repeated failures.
+    #[error("the account is locked for {retry_after} more seconds after repeated failed logins")]
+    Locked { retry_after: u64 },
+    #[error("rate limited")]
+    TooManyRequests { retry_after: u64 },
+    /// A dependency (store, audit log) is down: nothing is granted.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an impossible state; the detail is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Locked { .. } => StatusCode::LOCKED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Locked { .. } => "locked",
+            ApiError::TooManyRequests { .. } => "rate-limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::Unauthorized(message.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            ApiError::Internal(reason) => {
+                tracing::error!(%reason, "internal error");
+                "Warden failed to handle the request; the server log has the details".to_owned()
+            }
+            ApiError::Unavailable(reason) => {
+                tracing::warn!(%reason, "dependency unavailable");
+                "a dependency of Warden is unavailable; nothing was granted".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({
+            "type": format!("https://warden.dev/problems/{}", self.slug()),
+            "title": status.canonical_reason().unwrap_or("error"),
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        match self {
+            ApiError::Locked { retry_after } | ApiError::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"warden\""));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(reason) => ApiError::Unavailable(format!("store: {reason}")),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::Corrupt(reason) => ApiError::Internal(format!("store data corrupt: {reason}")),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(error: AuditError) -> Self {
+        ApiError::Unavailable(error.to_string())
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::NoKey => ApiError::Unavailable("no signing key is loaded".into()),
+            other => ApiError::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<PassportError> for ApiError {
+    fn from(error: PassportError) -> Self {
+        match error {
+            PassportError::ScopeNotHeld(_) | PassportError::ChainTooLong(_) => ApiError::Forbidden(error.to_string()),
+            PassportError::NotAPassport => ApiError::Unauthorized(error.to_string()),
+            PassportError::Ttl(_) | PassportError::Audience => ApiError::BadRequest(error.to_string()),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> Self {
+        match error {
+            IdentityError::Invalid { .. } | IdentityError::WeakPassword(_) | IdentityError::PasswordReused(_) | IdentityError::BadKey(..) => {
+                ApiError::BadRequest(error.to_string())
+            }
+            IdentityError::AgentInactive(_) | IdentityError::AgentRevoked => ApiError::Forbidden(error.to_string()),
+            IdentityError::Certificate(reason) => ApiError::BadRequest(format!("certificate: {reason}")),
+            IdentityError::Hashing | IdentityError::Sealing(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The data directory: created on first start with a commented configuration, an example policy, the
+//! master key and the admin token (both mode 0600); reused as it is on every later start.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use warden_core::{Entropy, MasterKey, random_bytes};
+use zeroize::Zeroizing;
+
+pub const CONFIG_FILE: &str = "warden.yaml";
+pub const MASTER_KEY_FILE: &str = "master.key";
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+pub const POLICY_DIR: &str = "policies";
+
+const DEFAULT_CONFIG: &str = include_str!("init/warden.yaml");
+const DEFAULT_POLICY: &str = include_str!("init/default-policy.yaml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("cannot prepare `{path}`: {reason}")]
+    Io { path: String, reason: String },
+    #[error("`{path}` is readable by other users (mode {mode:o}); run `chmod 600 {path}`")]
+    Permissions { path: String, mode: u32 },
+    #[error("the master key in {source_name} is not valid: {reason}")]
+    MasterKey { source_name: String, reason: String },
+}
+
+fn io(path: &Path, error: std::io::Error) -> InitError {
+    InitError::Io { path: path.display().to_string(), reason: error.to_string() }
+}
+
+/// What `init` found or made.
+#[derive(Debug)]
+pub struct Initialized {
+    pub data_dir: PathBuf,
+    /// The admin token, only when it was created now: it is printed once and never again.
+    pub new_admin_token: Option<Zeroizing<String>>,
+}
+
+/// Creates whatever is missing in `data_dir`; never overwrites anything that exists.
+pub fn init(data_dir: &Path, entropy: &dyn Entropy) -> Result<Initialized, InitError> {
+    fs::create_dir_all(data_dir.join(POLICY_DIR)).map_err(|e| io(data_dir, e))?;
+    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700)).map_err(|e| io(data_dir, e))?;
+    write_new(&data_dir.join(CONFIG_FILE), DEFAULT_CONFIG.as_bytes(), 0o644)?;
+    write_new(&data_dir.join(POLICY_DIR).join("default.yaml"), DEFAULT_POLICY.as_bytes(), 0o644)?;
+    if std::env::var_os("WARDEN_MASTER_KEY").is_none() {
+        let key = Zeroizing::new(STANDARD.encode(MasterKey::generate(entropy).expose_bytes()) + "\n");
+        write_new(&data_dir.join(MASTER_KEY_FILE), key.as_bytes(), 0o600)?;
+    }
+    let token = Zeroizing::new(format!("wdn_admin_{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>(entropy))));
+    let created = write_new(&data_dir.join(ADMIN_TOKEN_FILE), format!("{}\n", token.as_str()).as_bytes(), 0o600)?;
+    Ok(Initialized { data_dir: data_dir.to_path_buf(), new_admin_token: created.then_some(token) })
+}
+
+/// Writes `bytes` to `path` only if it does not exist yet; `true` when it wrote.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<bool, InitError> {
+    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path);
+    let mut file = match file {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(io(path, e)),
+    };
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(path, e))?;
+    Ok(true)
+}
+
+/// Reads a secret file, refusing one that group or others can read.
+fn read_private(path: &Path) -> Result<Zeroizing<String>, InitError> {
+    let mode = fs::metadata(path).map_err(|e| io(path, e))?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(InitError::Permissions { path: path.display().to_string(), mode });
+    }
+    fs::read_to_string(path).map(Zeroizing::new).map_err(|e| io(path, e))
+}
+
+/// The master key: `WARDEN_MASTER_KEY` (base64) when set, else the key file.
+pub fn master_key(data_dir: &Path) -> Result<MasterKey, InitError> {
+    let (source_name, text) = match std::env::var("WARDEN_MASTER_KEY") {
+        Ok(value) => ("WARDEN_MASTER_KEY".to_owned(), Zeroizing::new(value)),
+        Err(_) => {
+            let path = data_dir.join(MASTER_KEY_FILE);
+            (path.display().to_string(), read_private(&path)?)
+        }
+    };
+    let bytes = Zeroizing::new(
+        STANDARD
+            .decode(text.trim())
+            .map_err(|_| InitError::MasterKey { source_name: source_name.clone(), reason: "not base64".into() })?,
+    );
+    MasterKey::from_bytes(&bytes).map_err(|e| InitError::MasterKey { source_name, reason: e.to_string() })
+}
+
+/// The admin token from its file.
+pub fn admin_token(data_dir: &Path) -> Result<Zeroizing<String>, InitError> {
+    let text = read_private(&data_dir.join(ADMIN_TOKEN_FILE))?;
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,26 @@
+//! Warden's HTTP application: configuration, the data directory, wiring of store and keys, the routes
+//! of API.md, TLS and mTLS, metrics and the OpenAPI document.
+//!
+//! The public interface is:
+//! - [`config`]: `warden.yaml` and environment overrides, parsed into validated types.
+//! - [`init`]: the data directory (configuration, example policy, master key, admin token).
+//! - [`serve`]: building the [`state::AppState`] and running the server with graceful shutdown.
+//! - [`routes::app`]: the axum `Router`, for tests that call it with `oneshot`.
+//!
+//! Logic lives in the domain crates; this crate only turns HTTP into calls on them and their answers
+//! into HTTP. Errors become HTTP in exactly one place, [`error::ApiError`].
+
+mod authn;
+pub mod config;
+pub mod error;
+mod extract;
+pub mod init;
+mod keys;
+mod metrics;
+mod openapi;
+pub mod routes;
+pub mod serve;
+pub mod state;
+mod tls;
+
+pub use openapi::ApiDoc;

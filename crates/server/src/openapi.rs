@@ -1,0 +1,26 @@
+//! The OpenAPI document, generated from the handlers' annotations so it cannot drift from the code.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::routes::{agents, auth, credentials, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Warden", description = "Zero-trust control plane and gateway for AI agents"),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics, ops::jwks, ops::rotate_keys, ops::events,
+        agents::create, agents::list, agents::read, agents::patch, agents::suspend, agents::quarantine,
+        agents::release, agents::revoke, agents::revoke_tokens, agents::set_password,
+        credentials::create_api_key, credentials::revoke_api_key, credentials::register_public_key,
+        credentials::issue_certificate,
+        auth::login, auth::challenge, auth::key_login, auth::refresh, auth::revoke, auth::change_password,
+        auth::issue_passport, auth::token_exchange,
+    ),
+    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "ops"))
+)]
+pub struct ApiDoc;
+
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

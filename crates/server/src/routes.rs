@@ -1,0 +1,70 @@
+//! The HTTP surface: every route of API.md that exists so far, and the middleware around them.
+
+pub mod agents;
+pub mod auth;
+pub mod credentials;
+pub mod ops;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+
+use crate::extract::RequestId;
+use crate::state::AppState;
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    crate::metrics::install();
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(crate::openapi::serve))
+        .route("/.well-known/jwks.json", get(ops::jwks))
+        .route("/v1/agents", post(agents::create).get(agents::list))
+        .route("/v1/agents/{id}", get(agents::read).patch(agents::patch))
+        .route("/v1/agents/{id}/suspend", post(agents::suspend))
+        .route("/v1/agents/{id}/quarantine", post(agents::quarantine))
+        .route("/v1/agents/{id}/release", post(agents::release))
+        .route("/v1/agents/{id}/revoke", post(agents::revoke))
+        .route("/v1/agents/{id}/tokens/revoke", post(agents::revoke_tokens))
+        .route("/v1/agents/{id}/password", post(agents::set_password))
+        .route("/v1/agents/{id}/api-keys", post(credentials::create_api_key))
+        .route("/v1/api-keys/{id}", delete(credentials::revoke_api_key))
+        .route("/v1/agents/{id}/public-keys", post(credentials::register_public_key))
+        .route("/v1/agents/{id}/certificate", post(credentials::issue_certificate))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/challenge", post(auth::challenge))
+        .route("/v1/auth/key-login", post(auth::key_login))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/revoke", post(auth::revoke))
+        .route("/v1/auth/password", post(auth::change_password))
+        .route("/v1/auth/passport", post(auth::issue_passport))
+        .route("/v1/auth/token-exchange", post(auth::token_exchange))
+        .route("/v1/keys/rotate", post(ops::rotate_keys))
+        .route("/v1/events", get(ops::events))
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Gives every request an id, sent back as `x-request-id` and written into its audit events.
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    tracing::debug!(request_id = %id, %method, %path, status = response.status().as_u16(), "request");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}

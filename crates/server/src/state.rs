@@ -1,0 +1,138 @@
+//! The application's shared state: configuration, store, keys and the in-memory views (keyring,
+//! revocations, verified-token cache) that keep the hot path off the database.
+
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::digest::{SHA256, digest};
+use subtle::ConstantTimeEq;
+use warden_core::{AuditEvent, AuditSink, Clock, Entropy, MasterKey, Timestamp};
+use warden_identity::ca::CertificateAuthority;
+use warden_identity::keyring::Keyring;
+use warden_identity::password::PasswordHasher;
+use warden_identity::token::{Expectations, RevocationList, VerifiedCache};
+use warden_store::Store;
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Cheap to clone: everything lives behind one `Arc`.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub master: MasterKey,
+    pub hasher: PasswordHasher,
+    pub ca: CertificateAuthority,
+    pub expect: Expectations,
+    pub cache: VerifiedCache,
+    keyring: RwLock<Arc<Keyring>>,
+    revocations: RwLock<RevocationList>,
+    admin_token_hash: [u8; 32],
+}
+
+/// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
+#[derive(Debug)]
+pub struct Parts {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub master: MasterKey,
+    pub hasher: PasswordHasher,
+    pub ca: CertificateAuthority,
+    pub keyring: Keyring,
+    pub revocations: RevocationList,
+    pub admin_token: String,
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
+    out
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        let expect = Expectations {
+            issuer: parts.config.auth.issuer.clone(),
+            audience: parts.config.auth.audience.clone(),
+            leeway: parts.config.auth.clock_skew.get(),
+        };
+        let cache = VerifiedCache::new(parts.config.passports_cache_size());
+        AppState(Arc::new(Inner {
+            config: parts.config,
+            store: parts.store,
+            clock: parts.clock,
+            entropy: parts.entropy,
+            master: parts.master,
+            hasher: parts.hasher,
+            ca: parts.ca,
+            expect,
+            cache,
+            keyring: RwLock::new(Arc::new(parts.keyring)),
+            revocations: RwLock::new(parts.revocations),
+            admin_token_hash: sha256(parts.admin_token.as_bytes()),
+        }))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn keyring(&self) -> Arc<Keyring> {
+        match self.keyring.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn replace_keyring(&self, keyring: Keyring) {
+        let mut guard = self.keyring.write().unwrap_or_else(|p| p.into_inner());
+        *guard = Arc::new(keyring);
+    }
+
+    pub fn with_revocations<T>(&self, f: impl FnOnce(&RevocationList) -> T) -> T {
+        let guard = self.revocations.read().unwrap_or_else(|p| p.into_inner());
+        f(&guard)
+    }
+
+    pub fn update_revocations(&self, f: impl FnOnce(&mut RevocationList)) {
+        let mut guard = self.revocations.write().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard);
+    }
+
+    /// Constant-time check of a presented admin token.
+    pub fn is_admin_token(&self, presented: &str) -> bool {
+        bool::from(sha256(presented.as_bytes()).ct_eq(&self.admin_token_hash))
+    }
+
+    /// Records an audit event; if it cannot be made durable the request fails with 503.
+    pub async fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
+        Ok(self.store.record(event).await?)
+    }
+
+    /// A random identifier (token ids, family ids): 16 bytes as lowercase hex.
+    pub fn random_id(&self) -> String {
+        let bytes = warden_core::random_bytes::<16>(self.entropy.as_ref());
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl Config {
+    fn passports_cache_size(&self) -> usize {
+        10_000
+    }
+}

@@ -1,0 +1,35 @@
+//! Warden's persistence: the repository traits of the domain crates, implemented once for SQLite (the
+//! embedded default) and PostgreSQL.
+//!
+//! The public interface is:
+//! - [`Store`]: opened with [`Store::connect`] from a `sqlite:` or `postgres://` URL, brought up to
+//!   date with [`Store::migrate`], checked with [`Store::ping`]. It implements
+//!   [`AgentRepository`](warden_identity::repo::AgentRepository),
+//!   [`CredentialRepository`](warden_identity::repo::CredentialRepository),
+//!   [`TokenRepository`](warden_identity::repo::TokenRepository),
+//!   [`KeyRepository`](warden_identity::repo::KeyRepository) and
+//!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] to read the audit log back.
+//! - [`Backend`]: which database a store talks to.
+//! - [`testing`]: throwaway PostgreSQL schemas for other crates' tests.
+//!
+//! Both backends share one code path through `sqlx::AnyPool`: every statement uses `$N` placeholders
+//! and portable types (BIGINT Unix seconds, TEXT, BLOB/BYTEA); only the migrations differ. Races the
+//! traits promise to settle (single-use challenges, refresh spending, the CA, failed-attempt counts)
+//! are settled by single atomic statements or constraints, never by read-then-write in Rust.
+//!
+//! This crate decides nothing: it does not hash, verify, expire or authorize; it stores what the
+//! identity logic hands it and reports failures as [`warden_core::StoreError`], with messages that
+//! never contain a stored or queried value. It knows nothing about HTTP.
+
+mod agents;
+mod audit;
+mod columns;
+mod connect;
+mod credentials;
+mod error;
+mod keys;
+mod migrate;
+pub mod testing;
+mod tokens;
+
+pub use connect::{Backend, Store};
