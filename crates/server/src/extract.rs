@@ -2,7 +2,7 @@
 //! of caller (an administrator, or an authenticated agent).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -127,6 +127,19 @@ impl FromRequestParts<AppState> for AdminOrCaller {
             }
         }
         Caller::from_request_parts(parts, state).await.map(|c| AdminOrCaller::Agent(Box::new(c)))
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for AdminOrCaller {
+    type Rejection = ApiError;
+
+    /// `None` only when the request carries no credentials at all; bad credentials are still refused.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        let presented = parts.headers.contains_key(AUTHORIZATION) || parts.extensions.get::<PeerCertificate>().is_some();
+        if !presented {
+            return Ok(None);
+        }
+        <AdminOrCaller as FromRequestParts<AppState>>::from_request_parts(parts, state).await.map(Some)
     }
 }
 

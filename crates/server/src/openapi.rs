@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use crate::routes::{agents, auth, credentials, ops};
 
-#[derive(OpenApi)]
+#[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Warden", description = "Zero-trust control plane and gateway for AI agents"),
     paths(

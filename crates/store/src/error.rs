@@ -27,9 +27,9 @@ pub(crate) fn map(operation: &'static str, error: sqlx::Error) -> StoreError {
                 ))
             }
         },
-        sqlx::Error::ColumnDecode { index, .. } => {
-            StoreError::Corrupt(format!("{operation}: column `{index}` could not be decoded"))
-        }
+        sqlx::Error::ColumnDecode { index, .. } => StoreError::Corrupt(format!(
+            "{operation}: column `{index}` could not be decoded"
+        )),
         sqlx::Error::ColumnNotFound(column) => {
             StoreError::Corrupt(format!("{operation}: column `{column}` is missing"))
         }
@@ -38,9 +38,9 @@ pub(crate) fn map(operation: &'static str, error: sqlx::Error) -> StoreError {
         | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
             StoreError::Corrupt(format!("{operation}: a stored value could not be decoded"))
         }
-        sqlx::Error::Encode(_) | sqlx::Error::AnyDriverError(_) => StoreError::Unavailable(format!(
-            "{operation}: a parameter could not be passed to the database"
-        )),
+        sqlx::Error::Encode(_) | sqlx::Error::AnyDriverError(_) => StoreError::Unavailable(
+            format!("{operation}: a parameter could not be passed to the database"),
+        ),
         sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!(
             "{operation}: no database connection became available in time"
         )),

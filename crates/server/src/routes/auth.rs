@@ -6,7 +6,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warden_core::{AuditEvent, AuditOutcome, AuthMethod, Secret, Seconds};
-use warden_identity::password::{change, expired};
+use warden_identity::password::{change, expired, is_locked};
 use warden_identity::repo::{AgentRepository, CredentialRepository, SpendOutcome, TokenRepository};
 use warden_identity::token::{Claims, TokenError, TokenKind};
 use warden_identity::{Agent, api_key, passport, public_key};
@@ -74,7 +74,7 @@ async fn password_login(state: &AppState, identity: &str, secret: &Secret, rid: 
         return Err(refuse(state, "auth.login", "anonymous", "unknown identity", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
     };
     let lockout = &state.config.auth.lockout;
-    if let Some(until) = lockout.is_locked(&record, now) {
+    if let Some(until) = is_locked(&record, now) {
         let error = ApiError::Locked { retry_after: now.seconds_until(until).max(1) };
         return Err(refuse(state, "auth.login", &agent.id, "locked", rid, error).await);
     }
@@ -110,8 +110,8 @@ async fn api_key_login(state: &AppState, key: &Secret, rid: &str) -> Result<Logi
     let Some((id, secret_part)) = api_key::parse(key.expose()) else {
         return Err(refuse(state, "auth.login", "anonymous", "malformed api key", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
     };
-    let record = state.store.api_key(&id).await?;
-    let Some(record) = record.filter(|r| api_key::matches(r, &secret_part)) else {
+    let record = state.store.api_key(id).await?;
+    let Some(record) = record.filter(|r| api_key::matches(r, secret_part)) else {
         return Err(refuse(state, "auth.login", "anonymous", "unknown or revoked api key", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
     };
     let agent = match live_agent(state, &record.agent_id).await {
