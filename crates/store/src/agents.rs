@@ -56,9 +56,7 @@ impl AgentRepository for Store {
 
     async fn list_agents(&self, after: Option<&str>, limit: u32) -> Result<Vec<Agent>, StoreError> {
         let query = match after {
-            Some(after) => {
-                sqlx::query("SELECT * FROM agents WHERE id > $1 ORDER BY id LIMIT $2").bind(after)
-            }
+            Some(after) => sqlx::query("SELECT * FROM agents WHERE id > $1 ORDER BY id LIMIT $2").bind(after),
             None => sqlx::query("SELECT * FROM agents ORDER BY id LIMIT $1"),
         };
         let rows = query
@@ -112,9 +110,8 @@ fn agent_from_row(row: &AnyRow) -> Result<Agent, StoreError> {
         scopes: string_list(row, "scopes")?,
         tier: get(row, "tier")?,
         attributes: json_object(row, "attributes")?,
-        status: AgentStatus::parse(&status).ok_or_else(|| {
-            StoreError::Corrupt("column `status` is not a known agent status".into())
-        })?,
+        status: AgentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt("column `status` is not a known agent status".into()))?,
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
         tokens_valid_after: timestamp(row, "tokens_valid_after")?,

@@ -35,11 +35,7 @@ impl Store {
     ///
     /// On PostgreSQL ids are handed out when an insert starts, so an event may become visible after
     /// one with a higher id: a reader following the log by `after_id` should re-read a short window.
-    pub async fn audit_events(
-        &self,
-        after_id: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, AuditEvent)>, StoreError> {
+    pub async fn audit_events(&self, after_id: i64, limit: u32) -> Result<Vec<(i64, AuditEvent)>, StoreError> {
         let rows = sqlx::query("SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_id)
             .bind(i64::from(limit))
@@ -76,12 +72,8 @@ fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {
 }
 
 fn parse_outcome(text: &str) -> Result<AuditOutcome, StoreError> {
-    [
-        AuditOutcome::Success,
-        AuditOutcome::Failure,
-        AuditOutcome::Denied,
-    ]
-    .into_iter()
-    .find(|outcome| outcome.as_str() == text)
-    .ok_or_else(|| StoreError::Corrupt("column `outcome` is not a known audit outcome".into()))
+    [AuditOutcome::Success, AuditOutcome::Failure, AuditOutcome::Denied]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt("column `outcome` is not a known audit outcome".into()))
 }

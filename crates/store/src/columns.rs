@@ -18,18 +18,14 @@ pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &'static str) -> Result<T, Sto
 where
     T: Decode<'r, Any> + Type<Any>,
 {
-    row.try_get(column)
-        .map_err(|_| corrupt(column, "could not be decoded"))
+    row.try_get(column).map_err(|_| corrupt(column, "could not be decoded"))
 }
 
 pub(crate) fn timestamp(row: &AnyRow, column: &'static str) -> Result<Timestamp, StoreError> {
     get::<i64>(row, column).map(Timestamp::from_unix)
 }
 
-pub(crate) fn optional_timestamp(
-    row: &AnyRow,
-    column: &'static str,
-) -> Result<Option<Timestamp>, StoreError> {
+pub(crate) fn optional_timestamp(row: &AnyRow, column: &'static str) -> Result<Option<Timestamp>, StoreError> {
     Ok(get::<Option<i64>>(row, column)?.map(Timestamp::from_unix))
 }
 
@@ -44,10 +40,7 @@ pub(crate) fn string_list(row: &AnyRow, column: &'static str) -> Result<Vec<Stri
 }
 
 /// A JSON object, as agent attributes are stored.
-pub(crate) fn json_object(
-    row: &AnyRow,
-    column: &'static str,
-) -> Result<Map<String, Value>, StoreError> {
+pub(crate) fn json_object(row: &AnyRow, column: &'static str) -> Result<Map<String, Value>, StoreError> {
     let text: String = get(row, column)?;
     serde_json::from_str(&text).map_err(|_| corrupt(column, "is not a JSON object"))
 }

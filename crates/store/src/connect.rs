@@ -2,12 +2,13 @@
 //! connection gets.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
-use sqlx::any::{Any, AnyPoolOptions};
-use sqlx::{Executor, Transaction};
+use sqlx::any::{Any, AnyConnectOptions, AnyPoolOptions};
+use sqlx::{ConnectOptions, Connection, Executor, Transaction};
 use warden_core::StoreError;
 
 use crate::error;
@@ -82,8 +83,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         let backend = Backend::from_url(url)?;
         sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url).map_err(error::during("connect"))?;
+        probe(&options).await?;
         let pool = pool_options(backend, url)
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(error::during("connect"))?;
         let location: Arc<str> = redact(url).into();
@@ -118,18 +121,25 @@ impl Store {
     /// Starts a transaction that is going to write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction never has to upgrade a read lock, which SQLite can only
     /// refuse with `SQLITE_BUSY` instead of waiting.
-    pub(crate) async fn begin_write(
-        &self,
-        operation: &'static str,
-    ) -> Result<Transaction<'static, Any>, StoreError> {
+    pub(crate) async fn begin_write(&self, operation: &'static str) -> Result<Transaction<'static, Any>, StoreError> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        self.pool
-            .begin_with(begin)
-            .await
-            .map_err(error::during(operation))
+        self.pool.begin_with(begin).await.map_err(error::during(operation))
+    }
+}
+
+/// Opens and closes one connection outside the pool. A pool retries a refused connection until its
+/// timeout and then reports only that it timed out; this reports why (refused, unknown host,
+/// authentication failed, no such file) and does not wait.
+async fn probe(options: &AnyConnectOptions) -> Result<(), StoreError> {
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => conn.close().await.map_err(error::during("connect")),
+        Ok(Err(e)) => Err(error::map("connect", e)),
+        Err(_) => Err(StoreError::Unavailable(
+            "connect: the database did not answer in time".into(),
+        )),
     }
 }
 

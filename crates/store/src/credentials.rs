@@ -5,13 +5,11 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use warden_core::{StoreError, Timestamp};
 use warden_identity::repo::{
-    ApiKeyRecord, CaRecord, CertificateRecord, ChallengeRecord, CredentialRepository, KeyAlgorithm,
-    PasswordRecord, PublicKeyRecord,
+    ApiKeyRecord, CaRecord, CertificateRecord, ChallengeRecord, CredentialRepository, KeyAlgorithm, PasswordRecord,
+    PublicKeyRecord,
 };
 
-use crate::columns::{
-    self, get, hash32, list_text, optional_timestamp, string_list, timestamp, unix,
-};
+use crate::columns::{self, get, hash32, list_text, optional_timestamp, string_list, timestamp, unix};
 use crate::{Store, error};
 
 #[async_trait]
@@ -71,13 +69,11 @@ impl CredentialRepository for Store {
     }
 
     async fn clear_failed_attempts(&self, agent_id: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE passwords SET failed_attempts = 0, locked_until = NULL WHERE agent_id = $1",
-        )
-        .bind(agent_id)
-        .execute(&self.pool)
-        .await
-        .map_err(error::during("clear failed attempts"))?;
+        sqlx::query("UPDATE passwords SET failed_attempts = 0, locked_until = NULL WHERE agent_id = $1")
+            .bind(agent_id)
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("clear failed attempts"))?;
         Ok(())
     }
 
@@ -114,13 +110,12 @@ impl CredentialRepository for Store {
     }
 
     async fn revoke_api_key(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
-        let result =
-            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(at.unix())
-                .execute(&self.pool)
-                .await
-                .map_err(error::during("revoke api key"))?;
+        let result = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(at.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("revoke api key"))?;
         Ok(columns::affected(&result) == 1)
     }
 
@@ -141,33 +136,27 @@ impl CredentialRepository for Store {
     }
 
     async fn public_keys(&self, agent_id: &str) -> Result<Vec<PublicKeyRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM public_keys WHERE agent_id = $1 ORDER BY created_at, id")
-                .bind(agent_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(error::during("list public keys"))?;
+        let rows = sqlx::query("SELECT * FROM public_keys WHERE agent_id = $1 ORDER BY created_at, id")
+            .bind(agent_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(error::during("list public keys"))?;
         rows.iter().map(public_key_from_row).collect()
     }
 
     async fn insert_challenge(&self, challenge: &ChallengeRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO challenges (nonce_hash, agent_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(challenge.nonce_hash.as_slice())
-        .bind(challenge.agent_id.as_str())
-        .bind(challenge.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(error::during("insert challenge"))?;
+        sqlx::query("INSERT INTO challenges (nonce_hash, agent_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(challenge.nonce_hash.as_slice())
+            .bind(challenge.agent_id.as_str())
+            .bind(challenge.expires_at.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("insert challenge"))?;
         Ok(())
     }
 
     /// `DELETE … RETURNING`: only the caller whose statement deleted the row gets it back.
-    async fn take_challenge(
-        &self,
-        nonce_hash: &[u8; 32],
-    ) -> Result<Option<ChallengeRecord>, StoreError> {
+    async fn take_challenge(&self, nonce_hash: &[u8; 32]) -> Result<Option<ChallengeRecord>, StoreError> {
         let row = sqlx::query(
             "DELETE FROM challenges WHERE nonce_hash = $1 \
              RETURNING nonce_hash, agent_id, expires_at",
@@ -210,10 +199,7 @@ impl CredentialRepository for Store {
         Ok(())
     }
 
-    async fn certificate(
-        &self,
-        fingerprint: &str,
-    ) -> Result<Option<CertificateRecord>, StoreError> {
+    async fn certificate(&self, fingerprint: &str) -> Result<Option<CertificateRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM certificates WHERE fingerprint = $1")
             .bind(fingerprint)
             .fetch_optional(&self.pool)
@@ -251,17 +237,14 @@ impl CredentialRepository for Store {
         .execute(&self.pool)
         .await
         .map_err(error::during("insert ca"))?;
-        self.ca().await?.ok_or_else(|| {
-            StoreError::Corrupt(
-                "insert ca: the certificate authority vanished after insertion".into(),
-            )
-        })
+        self.ca()
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("insert ca: the certificate authority vanished after insertion".into()))
     }
 }
 
 fn failed_attempts(count: i64) -> Result<u32, StoreError> {
-    u32::try_from(count)
-        .map_err(|_| StoreError::Corrupt("column `failed_attempts` is out of range".into()))
+    u32::try_from(count).map_err(|_| StoreError::Corrupt("column `failed_attempts` is out of range".into()))
 }
 
 fn password_from_row(row: &AnyRow) -> Result<PasswordRecord, StoreError> {
@@ -280,9 +263,8 @@ fn public_key_from_row(row: &AnyRow) -> Result<PublicKeyRecord, StoreError> {
     Ok(PublicKeyRecord {
         id: get(row, "id")?,
         agent_id: get(row, "agent_id")?,
-        algorithm: KeyAlgorithm::parse(&algorithm).ok_or_else(|| {
-            StoreError::Corrupt("column `algorithm` is not a known key algorithm".into())
-        })?,
+        algorithm: KeyAlgorithm::parse(&algorithm)
+            .ok_or_else(|| StoreError::Corrupt("column `algorithm` is not a known key algorithm".into()))?,
         public_key: get(row, "public_key")?,
         created_at: timestamp(row, "created_at")?,
     })

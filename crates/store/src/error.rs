@@ -21,29 +21,24 @@ pub(crate) fn map(operation: &'static str, error: sqlx::Error) -> StoreError {
             )),
             _ => {
                 let code = db.code().map(|code| format!(" {code}")).unwrap_or_default();
-                StoreError::Unavailable(format!(
-                    "{operation}: database error{code}: {}",
-                    db.message()
-                ))
+                StoreError::Unavailable(format!("{operation}: database error{code}: {}", db.message()))
             }
         },
-        sqlx::Error::ColumnDecode { index, .. } => StoreError::Corrupt(format!(
-            "{operation}: column `{index}` could not be decoded"
-        )),
+        sqlx::Error::ColumnDecode { index, .. } => {
+            StoreError::Corrupt(format!("{operation}: column `{index}` could not be decoded"))
+        }
         sqlx::Error::ColumnNotFound(column) => {
             StoreError::Corrupt(format!("{operation}: column `{column}` is missing"))
         }
-        sqlx::Error::Decode(_)
-        | sqlx::Error::TypeNotFound { .. }
-        | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
+        sqlx::Error::Decode(_) | sqlx::Error::TypeNotFound { .. } | sqlx::Error::ColumnIndexOutOfBounds { .. } => {
             StoreError::Corrupt(format!("{operation}: a stored value could not be decoded"))
         }
-        sqlx::Error::Encode(_) | sqlx::Error::AnyDriverError(_) => StoreError::Unavailable(
-            format!("{operation}: a parameter could not be passed to the database"),
-        ),
-        sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!(
-            "{operation}: no database connection became available in time"
-        )),
+        sqlx::Error::Encode(_) | sqlx::Error::AnyDriverError(_) => {
+            StoreError::Unavailable(format!("{operation}: a parameter could not be passed to the database"))
+        }
+        sqlx::Error::PoolTimedOut => {
+            StoreError::Unavailable(format!("{operation}: no database connection became available in time"))
+        }
         // Transport failures (I/O, TLS, protocol, a closed pool, a bad URL): their messages describe
         // the connection, not the data.
         other => StoreError::Unavailable(format!("{operation}: {other}")),

@@ -29,14 +29,12 @@ impl KeyRepository for Store {
     ) -> Result<(), StoreError> {
         let operation = "rotate signing key";
         let mut tx = self.begin_write(operation).await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $1, verify_until = $2 WHERE retired_at IS NULL",
-        )
-        .bind(retired_at.unix())
-        .bind(verify_until.unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(error::during(operation))?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1, verify_until = $2 WHERE retired_at IS NULL")
+            .bind(retired_at.unix())
+            .bind(verify_until.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(error::during(operation))?;
         sqlx::query(
             "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, public_key, created_at, \
              retired_at, verify_until) VALUES ($1, $2, $3, $4, $5, NULL, NULL)",
@@ -54,13 +52,11 @@ impl KeyRepository for Store {
     }
 
     async fn purge_signing_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "DELETE FROM signing_keys WHERE verify_until IS NOT NULL AND verify_until < $1",
-        )
-        .bind(now.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(error::during("purge signing keys"))?;
+        let result = sqlx::query("DELETE FROM signing_keys WHERE verify_until IS NOT NULL AND verify_until < $1")
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("purge signing keys"))?;
         Ok(columns::affected(&result))
     }
 

@@ -3,12 +3,14 @@
 //!
 //! The public interface is:
 //! - [`Store`]: opened with [`Store::connect`] from a `sqlite:` or `postgres://` URL, brought up to
-//!   date with [`Store::migrate`], checked with [`Store::ping`]. It implements
+//!   date with [`Store::migrate`], checked with [`Store::ping`], shut with [`Store::close`]. It
+//!   implements
 //!   [`AgentRepository`](warden_identity::repo::AgentRepository),
 //!   [`CredentialRepository`](warden_identity::repo::CredentialRepository),
 //!   [`TokenRepository`](warden_identity::repo::TokenRepository),
 //!   [`KeyRepository`](warden_identity::repo::KeyRepository) and
-//!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] to read the audit log back.
+//!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] and [`Store::audit_count`]
+//!   to read the audit log back.
 //! - [`Backend`]: which database a store talks to.
 //! - [`testing`]: throwaway PostgreSQL schemas for other crates' tests.
 //!

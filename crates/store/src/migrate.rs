@@ -38,7 +38,7 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS warden_migrations (
 
 /// Serializes migrators on PostgreSQL; released when the transaction ends. The key is arbitrary but
 /// fixed (ASCII `wardenmg`).
-const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(8601524029233407847)";
+const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(8602282538778389863)";
 
 impl Store {
     /// Applies every migration the database lacks; a no-op when it is up to date. Refuses a database
@@ -91,21 +91,15 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(error::during("migrate"))?;
-        sqlx::query(
-            "INSERT INTO warden_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(next.version)
-        .bind(next.name)
-        .bind(SystemClock.now().unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(error::during("migrate"))?;
+        sqlx::query("INSERT INTO warden_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(next.version)
+            .bind(next.name)
+            .bind(SystemClock.now().unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(error::during("migrate"))?;
         tx.commit().await.map_err(error::during("migrate"))?;
-        tracing::info!(
-            version = next.version,
-            name = next.name,
-            "applied store migration"
-        );
+        tracing::info!(version = next.version, name = next.name, "applied store migration");
         Ok(true)
     }
 }

@@ -99,9 +99,7 @@ impl Drop for PostgresSchema {
         let base_url = self.base_url.clone();
         let statement = drop_statement(&self.name);
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(runtime) = runtime {
                 let _ = runtime.block_on(run(&base_url, statement));
             }
@@ -120,9 +118,7 @@ async fn run(base_url: &str, statement: String) -> Result<(), StoreError> {
     sqlx::any::install_default_drivers();
     let work = async {
         let mut conn = AnyConnection::connect(base_url).await?;
-        sqlx::raw_sql(AssertSqlSafe(statement))
-            .execute(&mut conn)
-            .await?;
+        sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut conn).await?;
         conn.close().await
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, work).await {

@@ -86,13 +86,11 @@ impl TokenRepository for Store {
     }
 
     async fn revocations(&self, now: Timestamp) -> Result<Revocations, StoreError> {
-        let tokens = sqlx::query(
-            "SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1 ORDER BY jti",
-        )
-        .bind(now.unix())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(error::during("read revocations"))?;
+        let tokens = sqlx::query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1 ORDER BY jti")
+            .bind(now.unix())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(error::during("read revocations"))?;
         let families = sqlx::query(
             "SELECT family_id, expires_at FROM revoked_families WHERE expires_at > $1 \
              ORDER BY family_id",
@@ -130,9 +128,7 @@ impl TokenRepository for Store {
                 .map_err(error::during("purge expired tokens"))?;
             purged += columns::affected(&result);
         }
-        tx.commit()
-            .await
-            .map_err(error::during("purge expired tokens"))?;
+        tx.commit().await.map_err(error::during("purge expired tokens"))?;
         Ok(purged)
     }
 }

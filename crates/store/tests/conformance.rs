@@ -15,11 +15,14 @@
     reason = "tests fail by panicking"
 )]
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::Connection;
 use tempfile::TempDir;
+use tokio::sync::Barrier;
 use warden_core::{StoreError, Timestamp};
 use warden_identity::repo::{AgentRepository, RefreshRecord};
 use warden_identity::{Agent, AgentStatus};
@@ -43,7 +46,8 @@ const T0: Timestamp = Timestamp::from_unix(1_700_000_000);
 
 // --- harness ------------------------------------------------------------------------------------
 
-/// A migrated store on a database of its own, and what it takes to reopen and clean it up.
+/// A store on a database of its own (migrated unless asked otherwise), and what it takes to reopen
+/// and clean it up.
 struct TestDb {
     store: Store,
     url: String,
@@ -52,10 +56,10 @@ struct TestDb {
 }
 
 impl TestDb {
-    async fn sqlite() -> TestDb {
+    async fn sqlite(migrated: bool) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = testing::sqlite_url(&dir.path().join("warden.db"));
-        let store = open(&url).await;
+        let store = connect(&url, migrated).await;
         assert_eq!(store.backend(), Backend::Sqlite);
         TestDb {
             store,
@@ -65,7 +69,7 @@ impl TestDb {
         }
     }
 
-    async fn postgres() -> Option<TestDb> {
+    async fn postgres(migrated: bool) -> Option<TestDb> {
         let Some(base) = testing::postgres_url() else {
             eprintln!(
                 "SKIPPED: PostgreSQL conformance suite ({} unset)",
@@ -73,14 +77,11 @@ impl TestDb {
             );
             return None;
         };
-        let schema = PostgresSchema::create(&base).await.unwrap_or_else(|e| {
-            panic!(
-                "{} is set but PostgreSQL is not usable: {e}",
-                testing::POSTGRES_URL_VAR
-            )
-        });
+        let schema = PostgresSchema::create(&base)
+            .await
+            .unwrap_or_else(|e| panic!("{} is set but PostgreSQL is not usable: {e}", testing::POSTGRES_URL_VAR));
         let url = schema.url().to_owned();
-        let store = open(&url).await;
+        let store = connect(&url, migrated).await;
         assert_eq!(store.backend(), Backend::Postgres);
         Some(TestDb {
             store,
@@ -99,22 +100,42 @@ impl TestDb {
 }
 
 async fn open(url: &str) -> Store {
+    connect(url, true).await
+}
+
+async fn connect(url: &str, migrated: bool) -> Store {
     let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
+    if migrated {
+        store.migrate().await.unwrap();
+    }
     store.ping().await.unwrap();
     store
 }
 
+/// Expands each check into a `sqlite::` and a `postgres::` test. `store` checks get a migrated
+/// `&Store`, `db` checks the migrated `&TestDb`, `fresh` checks a `&TestDb` never migrated.
 macro_rules! conformance {
     (
         store: [$($module:ident::$check:ident),* $(,)?],
-        db: [$($db_module:ident::$db_check:ident),* $(,)?] $(,)?
+        db: [$($db_module:ident::$db_check:ident),* $(,)?],
+        fresh: [$($fresh_module:ident::$fresh_check:ident),* $(,)?] $(,)?
     ) => {
-        mod sqlite {
+        conformance!(@backend sqlite, |migrated| async move { Some(super::TestDb::sqlite(migrated).await) },
+            [$($module::$check),*], [$($db_module::$db_check),*], [$($fresh_module::$fresh_check),*]);
+        conformance!(@backend postgres, |migrated| super::TestDb::postgres(migrated),
+            [$($module::$check),*], [$($db_module::$db_check),*], [$($fresh_module::$fresh_check),*]);
+    };
+    (
+        @backend $backend:ident, $make:expr,
+        [$($module:ident::$check:ident),*],
+        [$($db_module:ident::$db_check:ident),*],
+        [$($fresh_module:ident::$fresh_check:ident),*]
+    ) => {
+        mod $backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $check() {
-                    let db = super::TestDb::sqlite().await;
+                    let Some(db) = ($make)(true).await else { return };
                     super::$module::$check(&db.store).await;
                     db.finish().await;
                 }
@@ -122,27 +143,16 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $db_check() {
-                    let db = super::TestDb::sqlite().await;
+                    let Some(db) = ($make)(true).await else { return };
                     super::$db_module::$db_check(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $check() {
-                    let Some(db) = super::TestDb::postgres().await else { return };
-                    super::$module::$check(&db.store).await;
                     db.finish().await;
                 }
             )*
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $db_check() {
-                    let Some(db) = super::TestDb::postgres().await else { return };
-                    super::$db_module::$db_check(&db).await;
+                async fn $fresh_check() {
+                    let Some(db) = ($make)(false).await else { return };
+                    super::$fresh_module::$fresh_check(&db).await;
                     db.finish().await;
                 }
             )*
@@ -177,6 +187,9 @@ conformance! {
         audit::audit_events_survive_reopening,
         migrations::newer_schema_is_refused,
     ],
+    fresh: [
+        migrations::concurrent_first_migrations_agree,
+    ],
 }
 
 // --- fixtures ----------------------------------------------------------------------------------
@@ -184,10 +197,7 @@ conformance! {
 fn agent(id: &str, name: &str) -> Agent {
     let mut attributes = serde_json::Map::new();
     attributes.insert("team".into(), json!("payments"));
-    attributes.insert(
-        "limits".into(),
-        json!({"rps": 10, "burst": [1, 2.5, null, true]}),
-    );
+    attributes.insert("limits".into(), json!({"rps": 10, "burst": [1, 2.5, null, true]}));
     Agent {
         id: id.into(),
         name: name.into(),
@@ -204,10 +214,7 @@ fn agent(id: &str, name: &str) -> Agent {
 }
 
 async fn with_agent(store: &Store, id: &str) {
-    store
-        .insert_agent(&agent(id, &format!("name-{id}")))
-        .await
-        .unwrap();
+    store.insert_agent(&agent(id, &format!("name-{id}"))).await.unwrap();
 }
 
 fn refresh(jti: &str, agent_id: &str, expires_at: Timestamp) -> RefreshRecord {
@@ -219,6 +226,42 @@ fn refresh(jti: &str, agent_id: &str, expires_at: Timestamp) -> RefreshRecord {
         expires_at,
         spent_at: None,
     }
+}
+
+/// Runs `call(store, i)` for `i` in `0..n` at the same moment and returns the results in order of
+/// `i`. The pool is warmed first and a barrier releases the tasks together, so they really race
+/// instead of queueing behind connection setup.
+async fn race<T, F, Fut>(store: &Store, n: usize, call: F) -> Vec<T>
+where
+    F: Fn(Store, usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let warmers: Vec<_> = (0..n)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ping().await.unwrap() })
+        })
+        .collect();
+    for warmer in warmers {
+        warmer.await.unwrap();
+    }
+    let barrier = Arc::new(Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let barrier = Arc::clone(&barrier);
+            let work = call(store.clone(), i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                work.await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(n);
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
@@ -234,10 +277,7 @@ async fn unreachable_postgres_is_unavailable_quickly() {
         Ok(store) => store.ping().await.map(|()| store),
         Err(error) => Err(error),
     };
-    assert!(
-        matches!(result, Err(StoreError::Unavailable(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
@@ -269,7 +309,7 @@ async fn debug_names_the_location() {
 
 #[tokio::test]
 async fn sqlite_file_is_in_wal_mode() {
-    let db = TestDb::sqlite().await;
+    let db = TestDb::sqlite(true).await;
     // The journal mode is stored in the file, so a connection outside the pool sees it.
     let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")

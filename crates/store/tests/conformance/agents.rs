@@ -13,10 +13,7 @@ pub(super) async fn agents_round_trip(store: &Store) {
     store.insert_agent(&alice).await.unwrap();
 
     assert_eq!(store.agent("ag-1").await.unwrap(), Some(alice.clone()));
-    assert_eq!(
-        store.agent_by_name("alice").await.unwrap(),
-        Some(alice.clone())
-    );
+    assert_eq!(store.agent_by_name("alice").await.unwrap(), Some(alice.clone()));
     assert_eq!(store.agent("nobody").await.unwrap(), None);
     assert_eq!(store.agent_by_name("nobody").await.unwrap(), None);
     assert_eq!(store.count_agents().await.unwrap(), 1);
@@ -33,28 +30,17 @@ pub(super) async fn agents_round_trip(store: &Store) {
     assert_eq!(store.agent_by_name("alice").await.unwrap(), None);
     assert_eq!(store.agent_by_name("alice-2").await.unwrap(), Some(alice));
 
-    assert!(
-        !store
-            .update_agent(&agent("ag-missing", "ghost"))
-            .await
-            .unwrap()
-    );
+    assert!(!store.update_agent(&agent("ag-missing", "ghost")).await.unwrap());
     assert_eq!(store.count_agents().await.unwrap(), 1);
 }
 
 pub(super) async fn agent_name_and_id_conflict(store: &Store) {
     store.insert_agent(&agent("ag-1", "alice")).await.unwrap();
     store.insert_agent(&agent("ag-2", "bob")).await.unwrap();
-    assert!(is_conflict(
-        store.insert_agent(&agent("ag-3", "alice")).await
-    ));
-    assert!(is_conflict(
-        store.insert_agent(&agent("ag-1", "carol")).await
-    ));
+    assert!(is_conflict(store.insert_agent(&agent("ag-3", "alice")).await));
+    assert!(is_conflict(store.insert_agent(&agent("ag-1", "carol")).await));
     // Renaming onto a taken name conflicts too, and changes nothing.
-    assert!(is_conflict(
-        store.update_agent(&agent("ag-2", "alice")).await
-    ));
+    assert!(is_conflict(store.update_agent(&agent("ag-2", "alice")).await));
     assert_eq!(store.agent("ag-2").await.unwrap().unwrap().name, "bob");
     assert_eq!(store.count_agents().await.unwrap(), 2);
 }
@@ -65,18 +51,9 @@ pub(super) async fn agents_list_in_pages(store: &Store) {
     }
     let ids = |agents: Vec<Agent>| agents.into_iter().map(|a| a.id).collect::<Vec<_>>();
     // Bytewise order on both backends: upper case sorts before lower case.
-    assert_eq!(
-        ids(store.list_agents(None, 3).await.unwrap()),
-        ["AG-0", "ag-1", "ag-2"]
-    );
-    assert_eq!(
-        ids(store.list_agents(Some("ag-2"), 2).await.unwrap()),
-        ["ag-3", "ag-4"]
-    );
-    assert_eq!(
-        ids(store.list_agents(Some("ag-4"), 2).await.unwrap()),
-        ["ag-5"]
-    );
+    assert_eq!(ids(store.list_agents(None, 3).await.unwrap()), ["AG-0", "ag-1", "ag-2"]);
+    assert_eq!(ids(store.list_agents(Some("ag-2"), 2).await.unwrap()), ["ag-3", "ag-4"]);
+    assert_eq!(ids(store.list_agents(Some("ag-4"), 2).await.unwrap()), ["ag-5"]);
     assert!(store.list_agents(Some("ag-5"), 2).await.unwrap().is_empty());
     assert!(store.list_agents(None, 0).await.unwrap().is_empty());
     assert_eq!(store.list_agents(None, 100).await.unwrap().len(), 6);

@@ -45,10 +45,7 @@ pub(super) async fn audit_events_survive_reopening(db: &TestDb) {
     let events = audit_samples();
     let ids = record_all(&db.store, &events).await;
     db.store.close().await;
-    assert!(
-        db.store.ping().await.is_err(),
-        "a closed store refuses work"
-    );
+    assert!(db.store.ping().await.is_err(), "a closed store refuses work");
 
     let reopened = open(&db.url).await;
     let expected: Vec<_> = ids.into_iter().zip(events).collect();

@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 
 use warden_identity::repo::{
-    ApiKeyRecord, CaRecord, CertificateRecord, ChallengeRecord, CredentialRepository, KeyAlgorithm,
-    PasswordRecord, PublicKeyRecord, TokenRepository,
+    ApiKeyRecord, CaRecord, CertificateRecord, ChallengeRecord, CredentialRepository, KeyAlgorithm, PasswordRecord,
+    PublicKeyRecord, TokenRepository,
 };
 use warden_store::Store;
 
-use super::{T0, is_conflict, refresh, with_agent};
+use super::{T0, is_conflict, race, refresh, with_agent};
 
 fn password(agent_id: &str) -> PasswordRecord {
     PasswordRecord {
@@ -41,37 +41,17 @@ pub(super) async fn failed_attempts_count_atomically(store: &Store) {
     with_agent(store, "ag-1").await;
     store.put_password(&password("ag-1")).await.unwrap();
 
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.add_failed_attempt("ag-1").await.unwrap() })
-        })
-        .collect();
-    let mut seen = BTreeSet::new();
-    for task in tasks {
-        seen.insert(task.await.unwrap());
-    }
-    assert_eq!(
-        seen,
-        (1..=20).collect(),
-        "every concurrent call sees its own increment"
-    );
-    assert_eq!(
-        store
-            .password("ag-1")
-            .await
-            .unwrap()
-            .unwrap()
-            .failed_attempts,
-        20
-    );
+    let counts = race(store, 20, |store, _| async move {
+        store.add_failed_attempt("ag-1").await.unwrap()
+    })
+    .await;
+    let seen: BTreeSet<u32> = counts.into_iter().collect();
+    assert_eq!(seen, (1..=20).collect(), "every concurrent call sees its own increment");
+    assert_eq!(store.password("ag-1").await.unwrap().unwrap().failed_attempts, 20);
 
     store.lock_until("ag-1", T0.plus(300)).await.unwrap();
     let locked = store.password("ag-1").await.unwrap().unwrap();
-    assert_eq!(
-        (locked.failed_attempts, locked.locked_until),
-        (20, Some(T0.plus(300)))
-    );
+    assert_eq!((locked.failed_attempts, locked.locked_until), (20, Some(T0.plus(300))));
 
     store.clear_failed_attempts("ag-1").await.unwrap();
     let cleared = store.password("ag-1").await.unwrap().unwrap();
@@ -100,20 +80,10 @@ pub(super) async fn api_keys_round_trip(store: &Store) {
     assert!(is_conflict(store.insert_api_key(&key).await));
 
     assert!(store.revoke_api_key("k1", T0.plus(5)).await.unwrap());
-    assert!(
-        !store.revoke_api_key("k1", T0.plus(6)).await.unwrap(),
-        "second revoke"
-    );
-    assert!(
-        !store.revoke_api_key("k2", T0.plus(6)).await.unwrap(),
-        "unknown key"
-    );
+    assert!(!store.revoke_api_key("k1", T0.plus(6)).await.unwrap(), "second revoke");
+    assert!(!store.revoke_api_key("k2", T0.plus(6)).await.unwrap(), "unknown key");
     let revoked = store.api_key("k1").await.unwrap().unwrap();
-    assert_eq!(
-        revoked.revoked_at,
-        Some(T0.plus(5)),
-        "the first revocation time stays"
-    );
+    assert_eq!(revoked.revoked_at, Some(T0.plus(5)), "the first revocation time stays");
 }
 
 pub(super) async fn credentials_need_an_agent(store: &Store) {
@@ -126,9 +96,7 @@ pub(super) async fn credentials_need_an_agent(store: &Store) {
     };
     assert!(is_conflict(store.insert_api_key(&key).await));
     assert!(is_conflict(store.put_password(&password("ghost")).await));
-    assert!(is_conflict(
-        store.insert_refresh(&refresh("r1", "ghost", T0)).await
-    ));
+    assert!(is_conflict(store.insert_refresh(&refresh("r1", "ghost", T0)).await));
 }
 
 pub(super) async fn public_keys_round_trip(store: &Store) {
@@ -167,27 +135,17 @@ pub(super) async fn challenge_is_taken_once_under_race(store: &Store) {
     };
     store.insert_challenge(&challenge).await.unwrap();
 
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.take_challenge(&[0x5a; 32]).await.unwrap() })
-        })
-        .collect();
-    let mut taken = Vec::new();
-    for task in tasks {
-        taken.extend(task.await.unwrap());
-    }
+    let outcomes = race(store, 10, |store, _| async move {
+        store.take_challenge(&[0x5a; 32]).await.unwrap()
+    })
+    .await;
+    let taken: Vec<_> = outcomes.into_iter().flatten().collect();
     assert_eq!(taken, [challenge], "exactly one racer gets the challenge");
     assert_eq!(store.take_challenge(&[0x5a; 32]).await.unwrap(), None);
 }
 
 pub(super) async fn challenges_purge(store: &Store) {
-    for (byte, expires_at) in [
-        (1u8, T0.minus(1)),
-        (2, T0.minus(100)),
-        (3, T0),
-        (4, T0.plus(30)),
-    ] {
+    for (byte, expires_at) in [(1u8, T0.minus(1)), (2, T0.minus(100)), (3, T0), (4, T0.plus(30))] {
         let challenge = ChallengeRecord {
             nonce_hash: [byte; 32],
             agent_id: "ag-1".into(),
@@ -231,18 +189,11 @@ pub(super) async fn ca_insert_if_absent_race_has_one_winner(store: &Store) {
         sealed_key: who.as_bytes().to_vec(),
         created_at: T0,
     });
-    let tasks: Vec<_> = candidates
-        .iter()
-        .cloned()
-        .map(|ca| {
-            let store = store.clone();
-            tokio::spawn(async move { store.insert_ca_if_absent(&ca).await.unwrap() })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for task in tasks {
-        results.push(task.await.unwrap());
-    }
+    let results = race(store, 2, |store, i| {
+        let ca = candidates[i].clone();
+        async move { store.insert_ca_if_absent(&ca).await.unwrap() }
+    })
+    .await;
     assert_eq!(results[0], results[1], "both replicas get the same CA");
     assert!(candidates.contains(&results[0]));
     assert_eq!(store.ca().await.unwrap().as_ref(), Some(&results[0]));

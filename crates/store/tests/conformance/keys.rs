@@ -4,7 +4,7 @@ use warden_core::{StoreError, Timestamp};
 use warden_identity::repo::{KeyRepository, SigningKeyRecord};
 use warden_store::Store;
 
-use super::{T0, is_conflict};
+use super::{T0, is_conflict, race};
 
 fn signing_key(kid: &str, created_at: Timestamp) -> SigningKeyRecord {
     SigningKeyRecord {
@@ -38,10 +38,7 @@ pub(super) async fn signing_key_rotation_and_purge(store: &Store) {
         verify_until: Some(T0.plus(500)),
         ..first
     };
-    assert_eq!(
-        store.signing_keys().await.unwrap(),
-        [retired.clone(), second.clone()]
-    );
+    assert_eq!(store.signing_keys().await.unwrap(), [retired.clone(), second.clone()]);
     assert!(
         is_conflict(store.rotate_signing_key(&second, T0, T0).await),
         "kid reuse"
@@ -70,20 +67,15 @@ pub(super) async fn concurrent_rotations_leave_one_current_key(store: &Store) {
         .rotate_signing_key(&signing_key("kid-0", T0), T0, T0)
         .await
         .unwrap();
-    let tasks: Vec<_> = (1..=4)
-        .map(|i| {
-            let store = store.clone();
-            let key = signing_key(&format!("kid-{i}"), T0.plus(i));
-            tokio::spawn(async move {
-                store
-                    .rotate_signing_key(&key, T0.plus(i), T0.plus(900))
-                    .await
-            })
-        })
-        .collect();
-    for task in tasks {
+    let outcomes = race(store, 4, |store, i| async move {
+        let at = T0.plus(1 + i as u64);
+        let key = signing_key(&format!("kid-{}", i + 1), at);
+        store.rotate_signing_key(&key, at, T0.plus(900)).await
+    })
+    .await;
+    for outcome in outcomes {
         // A rotation that loses a race may be refused as a conflict; it must never half-apply.
-        match task.await.unwrap() {
+        match outcome {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
             Err(other) => panic!("unexpected rotation failure: {other}"),
         }
@@ -91,26 +83,17 @@ pub(super) async fn concurrent_rotations_leave_one_current_key(store: &Store) {
     let keys = store.signing_keys().await.unwrap();
     let current: Vec<_> = keys.iter().filter(|k| k.retired_at.is_none()).collect();
     assert_eq!(current.len(), 1, "exactly one current key: {keys:?}");
-    assert!(
-        keys.iter()
-            .all(|k| k.retired_at.is_some() == k.verify_until.is_some())
-    );
+    assert!(keys.iter().all(|k| k.retired_at.is_some() == k.verify_until.is_some()));
 }
 
 pub(super) async fn settings_upsert(store: &Store) {
     assert_eq!(store.setting("next_rotation").await.unwrap(), None);
-    store
-        .put_setting("next_rotation", "1700000000")
-        .await
-        .unwrap();
+    store.put_setting("next_rotation", "1700000000").await.unwrap();
     assert_eq!(
         store.setting("next_rotation").await.unwrap().as_deref(),
         Some("1700000000")
     );
-    store
-        .put_setting("next_rotation", "1800000000")
-        .await
-        .unwrap();
+    store.put_setting("next_rotation", "1800000000").await.unwrap();
     store.put_setting("other", "").await.unwrap();
     assert_eq!(
         store.setting("next_rotation").await.unwrap().as_deref(),

@@ -4,7 +4,7 @@ use warden_core::Timestamp;
 use warden_identity::repo::{RefreshRecord, SpendOutcome, TokenRepository};
 use warden_store::Store;
 
-use super::{T0, is_conflict, refresh, with_agent};
+use super::{T0, is_conflict, race, refresh, with_agent};
 
 pub(super) async fn refresh_spend_outcomes(store: &Store) {
     with_agent(store, "ag-1").await;
@@ -37,15 +37,13 @@ pub(super) async fn refresh_spend_race_has_one_winner(store: &Store) {
         .insert_refresh(&refresh("r1", "ag-1", T0.plus(3600)))
         .await
         .unwrap();
-    let tasks: Vec<_> = (0..10)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { store.spend_refresh("r1", T0.plus(i)).await.unwrap() })
-        })
-        .collect();
+    let outcomes = race(store, 10, |store, i| async move {
+        store.spend_refresh("r1", T0.plus(i as u64)).await.unwrap()
+    })
+    .await;
     let (mut spent, mut reused) = (0, 0);
-    for task in tasks {
-        match task.await.unwrap() {
+    for outcome in outcomes {
+        match outcome {
             SpendOutcome::Spent(_) => spent += 1,
             SpendOutcome::AlreadySpent(_) => reused += 1,
             SpendOutcome::Unknown => panic!("a known token was reported unknown"),
@@ -79,10 +77,7 @@ pub(super) async fn revocations_filter_and_purge(store: &Store) {
         .unwrap();
     // Expired before now: jti-old, fam-old, r-old. jti-edge expires exactly now and stays.
     assert_eq!(store.purge_expired(T0).await.unwrap(), 3);
-    assert_eq!(
-        store.spend_refresh("r-old", T0).await.unwrap(),
-        SpendOutcome::Unknown
-    );
+    assert_eq!(store.spend_refresh("r-old", T0).await.unwrap(), SpendOutcome::Unknown);
     assert!(matches!(
         store.spend_refresh("r-live", T0).await.unwrap(),
         SpendOutcome::Spent(_)
