@@ -27,7 +27,11 @@ impl Client {
     fn new(token: Option<String>) -> anyhow::Result<Self> {
         let base = std::env::var("WARDEN_ADDR").unwrap_or_else(|_| "http://127.0.0.1:7070".to_owned());
         let http = reqwest::Client::builder().build().context("building the HTTP client")?;
-        Ok(Client { base: base.trim_end_matches('/').to_owned(), token, http })
+        Ok(Client {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            http,
+        })
     }
 
     pub fn anonymous_from_env() -> anyhow::Result<Self> {
@@ -57,20 +61,35 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body)).await
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
     }
 
     async fn send(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.with_context(|| format!("cannot reach Warden at {}", self.base))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Warden at {}", self.base))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if !status.is_success() {
-            let detail = value.get("detail").and_then(Value::as_str).map_or_else(|| value.to_string(), str::to_owned);
-            bail!("{} {}: {detail}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+            let detail = value
+                .get("detail")
+                .and_then(Value::as_str)
+                .map_or_else(|| value.to_string(), str::to_owned);
+            bail!(
+                "{} {}: {detail}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            );
         }
         Ok(value)
     }

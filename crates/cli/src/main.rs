@@ -15,7 +15,11 @@ use warden_server::serve::{self, StartOptions};
 use crate::client::Client;
 
 #[derive(Debug, Parser)]
-#[command(name = "warden", version, about = "Zero-trust control plane and gateway for AI agents")]
+#[command(
+    name = "warden",
+    version,
+    about = "Zero-trust control plane and gateway for AI agents"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,13 +87,25 @@ enum AgentCommand {
     /// List agents.
     List,
     /// Show one agent.
-    Get { id: String },
-    Suspend { id: String },
-    Quarantine { id: String },
-    Release { id: String },
-    Revoke { id: String },
+    Get {
+        id: String,
+    },
+    Suspend {
+        id: String,
+    },
+    Quarantine {
+        id: String,
+    },
+    Release {
+        id: String,
+    },
+    Revoke {
+        id: String,
+    },
     /// Create an API key for an agent (shown once).
-    ApiKey { id: String },
+    ApiKey {
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -161,14 +177,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print(Client::from_env()?.post("/v1/auth/passport", &body).await?)
         }
-        Command::Keys(KeysCommand::Rotate) => print(Client::admin_from_env()?.post("/v1/keys/rotate", &json!({})).await?),
-        Command::Revoke { token } => print(Client::admin_from_env()?.post("/v1/auth/revoke", &json!({ "token": token })).await?),
+        Command::Keys(KeysCommand::Rotate) => {
+            print(Client::admin_from_env()?.post("/v1/keys/rotate", &json!({})).await?)
+        }
+        Command::Revoke { token } => print(
+            Client::admin_from_env()?
+                .post("/v1/auth/revoke", &json!({ "token": token }))
+                .await?,
+        ),
     }
 }
 
 fn announce(initialized: &warden_server::init::Initialized) {
     if let Some(token) = &initialized.new_admin_token {
-        println!("Warden's admin token (shown once; also in {}/admin.token, mode 0600):", initialized.data_dir.display());
+        println!(
+            "Warden's admin token (shown once; also in {}/admin.token, mode 0600):",
+            initialized.data_dir.display()
+        );
         println!("{}", token.as_str());
     }
 }
@@ -177,7 +202,10 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     let options = StartOptions {
         data_dir: args.data.data_dir,
         config_file: args.config,
-        overrides: Overrides { listen: args.listen, ..Overrides::default() },
+        overrides: Overrides {
+            listen: args.listen,
+            ..Overrides::default()
+        },
     };
     let (config, initialized) = serve::prepare(&options)?;
     init_logging(&config.log_level, config.log_format);
@@ -190,7 +218,11 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
 
 fn init_logging(level: &str, format: LogFormat) {
     let filter = tracing_subscriber_filter(level);
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -205,7 +237,14 @@ async fn agent_command(command: AgentCommand) -> anyhow::Result<()> {
     let client = Client::admin_from_env()?;
     let status = |id: &str, action: &str| format!("/v1/agents/{}/{action}", client::segment(id));
     let response = match command {
-        AgentCommand::Create { name, roles, capabilities, scopes, tier, password_stdin } => {
+        AgentCommand::Create {
+            name,
+            roles,
+            capabilities,
+            scopes,
+            tier,
+            password_stdin,
+        } => {
             let mut body = json!({ "name": name, "roles": roles, "capabilities": capabilities, "scopes": scopes });
             if let Some(tier) = tier {
                 body["tier"] = json!(tier);
@@ -229,7 +268,9 @@ async fn agent_command(command: AgentCommand) -> anyhow::Result<()> {
 async fn login_command(args: LoginArgs) -> anyhow::Result<()> {
     let client = Client::anonymous_from_env()?;
     let body = match (args.identity, args.api_key_stdin) {
-        (Some(identity), false) => json!({ "identity": identity, "secret": read_stdin_line().context("reading the password")? }),
+        (Some(identity), false) => {
+            json!({ "identity": identity, "secret": read_stdin_line().context("reading the password")? })
+        }
         (None, true) => json!({ "api_key": read_stdin_line().context("reading the API key")? }),
         _ => anyhow::bail!("give --identity NAME (password on stdin) or --api-key-stdin"),
     };

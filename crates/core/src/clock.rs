@@ -26,12 +26,20 @@ impl Timestamp {
 
     /// This instant moved by `seconds` (saturating, so absurd inputs cannot wrap into the past).
     pub const fn plus(self, seconds: u64) -> Self {
-        let delta = if seconds > i64::MAX as u64 { i64::MAX } else { seconds as i64 };
+        let delta = if seconds > i64::MAX as u64 {
+            i64::MAX
+        } else {
+            seconds as i64
+        };
         Timestamp(self.0.saturating_add(delta))
     }
 
     pub const fn minus(self, seconds: u64) -> Self {
-        let delta = if seconds > i64::MAX as u64 { i64::MAX } else { seconds as i64 };
+        let delta = if seconds > i64::MAX as u64 {
+            i64::MAX
+        } else {
+            seconds as i64
+        };
         Timestamp(self.0.saturating_sub(delta))
     }
 

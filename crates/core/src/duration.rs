@@ -132,8 +132,14 @@ mod tests {
         for bad in ["", "s", "5x", "-5", "5 m", "1.5h", "m5"] {
             assert!(bad.parse::<Seconds>().is_err(), "{bad:?} should be rejected");
         }
-        assert!(matches!("99999999999999999999d".parse::<Seconds>(), Err(DurationError::Overflow(_))));
-        assert!(matches!("999999999999999999d".parse::<Seconds>(), Err(DurationError::Overflow(_))));
+        assert!(matches!(
+            "99999999999999999999d".parse::<Seconds>(),
+            Err(DurationError::Overflow(_))
+        ));
+        assert!(matches!(
+            "999999999999999999d".parse::<Seconds>(),
+            Err(DurationError::Overflow(_))
+        ));
     }
 
     #[test]

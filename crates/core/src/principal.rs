@@ -25,6 +25,19 @@ impl AuthMethod {
             AuthMethod::AdminToken => "admin_token",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            AuthMethod::Password,
+            AuthMethod::ApiKey,
+            AuthMethod::PublicKey,
+            AuthMethod::Certificate,
+            AuthMethod::Passport,
+            AuthMethod::AdminToken,
+        ]
+        .into_iter()
+        .find(|method| method.as_str() == text)
+    }
 }
 
 /// An authenticated caller: an agent with the facts policy may test.

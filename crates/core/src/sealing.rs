@@ -50,9 +50,7 @@ impl MasterKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SealingError> {
-        let array: [u8; MASTER_KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| SealingError::KeyLength(bytes.len()))?;
+        let array: [u8; MASTER_KEY_LEN] = bytes.try_into().map_err(|_| SealingError::KeyLength(bytes.len()))?;
         Ok(MasterKey(Zeroizing::new(array)))
     }
 
@@ -99,7 +97,11 @@ impl MasterKey {
         let mut buffer = Zeroizing::new(bytes[1 + NONCE_LEN..].to_vec());
         let key = self.aead()?;
         let plaintext_len = key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut buffer)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut buffer,
+            )
             .map_err(|_| SealingError::Authentication)?
             .len();
         buffer.truncate(plaintext_len);
@@ -131,12 +133,23 @@ mod tests {
         let Ok(sealed) = key.seal("signing-key:k1", b"secret", &SystemEntropy) else {
             unreachable!("sealing with a valid key succeeds")
         };
-        assert_eq!(key.open("signing-key:k2", &sealed).err(), Some(SealingError::Authentication));
-        assert_eq!(super::MasterKey::generate(&SystemEntropy).open("signing-key:k1", &sealed).err(), Some(SealingError::Authentication));
+        assert_eq!(
+            key.open("signing-key:k2", &sealed).err(),
+            Some(SealingError::Authentication)
+        );
+        assert_eq!(
+            super::MasterKey::generate(&SystemEntropy)
+                .open("signing-key:k1", &sealed)
+                .err(),
+            Some(SealingError::Authentication)
+        );
         for i in 0..sealed.0.len() {
             let mut tampered = sealed.clone();
             tampered.0[i] ^= 0x01;
-            assert!(key.open("signing-key:k1", &tampered).is_err(), "flipping byte {i} went unnoticed");
+            assert!(
+                key.open("signing-key:k1", &tampered).is_err(),
+                "flipping byte {i} went unnoticed"
+            );
         }
     }
 
@@ -150,6 +163,9 @@ mod tests {
 
     #[test]
     fn rejects_wrong_key_length() {
-        assert_eq!(MasterKey::from_bytes(&[0u8; 16]).err(), Some(SealingError::KeyLength(16)));
+        assert_eq!(
+            MasterKey::from_bytes(&[0u8; 16]).err(),
+            Some(SealingError::KeyLength(16))
+        );
     }
 }

@@ -158,7 +158,10 @@ impl Agent {
             StatusChange::Release => AgentStatus::Active,
             StatusChange::Revoke => AgentStatus::Revoked,
         };
-        if matches!(change, StatusChange::Quarantine | StatusChange::Revoke | StatusChange::Suspend) {
+        if matches!(
+            change,
+            StatusChange::Quarantine | StatusChange::Revoke | StatusChange::Suspend
+        ) {
             // Tokens carry whole seconds; anything issued up to and including this second dies.
             self.tokens_valid_after = now.plus(1);
         }
@@ -205,9 +208,7 @@ pub fn validate_name(name: &str) -> Result<(), IdentityError> {
     } else {
         Err(IdentityError::Invalid {
             field: "name",
-            reason: format!(
-                "must be 1 to {MAX_LABEL_LEN} characters of letters, digits, `_`, `-`, `.` or `@`"
-            ),
+            reason: format!("must be 1 to {MAX_LABEL_LEN} characters of letters, digits, `_`, `-`, `.` or `@`"),
         })
     }
 }
@@ -228,7 +229,10 @@ fn validate_label(field: &'static str, label: String) -> Result<String, Identity
 
 fn validate_labels(field: &'static str, labels: Vec<String>) -> Result<Vec<String>, IdentityError> {
     if labels.len() > MAX_LABELS {
-        return Err(IdentityError::Invalid { field, reason: format!("at most {MAX_LABELS} entries") });
+        return Err(IdentityError::Invalid {
+            field,
+            reason: format!("at most {MAX_LABELS} entries"),
+        });
     }
     let mut out = Vec::with_capacity(labels.len());
     for label in labels {

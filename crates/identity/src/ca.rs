@@ -15,9 +15,8 @@ use std::fmt;
 use aws_lc_rs::digest::{SHA256, digest};
 use rcgen::string::Ia5String;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
-    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    PKCS_ECDSA_P256_SHA256, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SanType, SerialNumber,
 };
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
@@ -78,8 +77,7 @@ impl CertificateAuthority {
                 reason: format!("the CA name must be 1 to {MAX_COMMON_NAME} characters"),
             });
         }
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
-            .map_err(internal("generate the CA key"))?;
+        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(internal("generate the CA key"))?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, name);
@@ -105,26 +103,16 @@ impl CertificateAuthority {
 
     /// Opens a stored CA. Fails if the master key is not the one it was sealed under, or if the key
     /// does not belong to the certificate.
-    pub fn load(
-        record: &CaRecord,
-        master_key: &MasterKey,
-    ) -> Result<CertificateAuthority, IdentityError> {
+    pub fn load(record: &CaRecord, master_key: &MasterKey) -> Result<CertificateAuthority, IdentityError> {
         let pkcs8 = master_key.open(SEAL_CONTEXT, &Sealed(record.sealed_key.clone()))?;
-        let key_pair = KeyPair::from_pkcs8_der_and_sign_algo(
-            &PrivatePkcs8KeyDer::from(pkcs8.as_slice()),
-            &PKCS_ECDSA_P256_SHA256,
-        )
-        .map_err(|_| {
-            IdentityError::Certificate("the stored CA key is not a P-256 PKCS#8 key".into())
-        })?;
+        let key_pair =
+            KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8.as_slice()), &PKCS_ECDSA_P256_SHA256)
+                .map_err(|_| IdentityError::Certificate("the stored CA key is not a P-256 PKCS#8 key".into()))?;
         CertificateAuthority::from_parts(&record.certificate_pem, key_pair)
     }
 
     /// Builds the issuer from the certificate itself, so a generated and a loaded CA sign alike.
-    fn from_parts(
-        certificate_pem: &str,
-        key_pair: KeyPair,
-    ) -> Result<CertificateAuthority, IdentityError> {
+    fn from_parts(certificate_pem: &str, key_pair: KeyPair) -> Result<CertificateAuthority, IdentityError> {
         let broken = || IdentityError::Certificate("the stored CA certificate is malformed".into());
         let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
             .map(|der| der.to_vec())
@@ -136,8 +124,7 @@ impl CertificateAuthority {
             ));
         }
         let not_after = Timestamp::from_unix(parsed.validity().not_after.timestamp());
-        let issuer = Issuer::from_ca_cert_der(&CertificateDer::from(der.as_slice()), key_pair)
-            .map_err(|_| broken())?;
+        let issuer = Issuer::from_ca_cert_der(&CertificateDer::from(der.as_slice()), key_pair).map_err(|_| broken())?;
         Ok(CertificateAuthority {
             issuer,
             certificate_pem: certificate_pem.to_owned(),
@@ -181,8 +168,7 @@ impl CertificateAuthority {
         if csr_pem.len() > MAX_CSR_BYTES {
             return Err(bad_csr(format!("longer than {MAX_CSR_BYTES} bytes")));
         }
-        let csr = CertificateSigningRequestParams::from_pem(csr_pem)
-            .map_err(|e| bad_csr(e.to_string()))?;
+        let csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| bad_csr(e.to_string()))?;
 
         let serial = serial_number(entropy);
         let mut params = agent_certificate_params(agent_id, agent_name, serial.clone())?;
@@ -211,17 +197,13 @@ fn agent_certificate_params(
     serial: SerialNumber,
 ) -> Result<CertificateParams, IdentityError> {
     // Cannot fail for an id that passed `validate_agent_id`; mapped anyway rather than unwrapped.
-    let uri = Ia5String::try_from(format!("{AGENT_URI_PREFIX}{agent_id}")).map_err(|e| {
-        IdentityError::Invalid {
-            field: "agent_id",
-            reason: e.to_string(),
-        }
+    let uri = Ia5String::try_from(format!("{AGENT_URI_PREFIX}{agent_id}")).map_err(|e| IdentityError::Invalid {
+        field: "agent_id",
+        reason: e.to_string(),
     })?;
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, agent_name);
+    params.distinguished_name.push(DnType::CommonName, agent_name);
     params
         .distinguished_name
         .push(DnType::OrganizationName, AGENT_ORGANIZATION);
@@ -245,14 +227,10 @@ pub fn fingerprint(der: &[u8]) -> String {
 pub fn agent_id_from_certificate(der: &[u8]) -> Option<String> {
     let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
     let san = certificate.subject_alternative_name().ok()??;
-    let mut ids = san
-        .value
-        .general_names
-        .iter()
-        .filter_map(|name| match name {
-            GeneralName::URI(uri) => uri.strip_prefix(AGENT_URI_PREFIX),
-            _ => None,
-        });
+    let mut ids = san.value.general_names.iter().filter_map(|name| match name {
+        GeneralName::URI(uri) => uri.strip_prefix(AGENT_URI_PREFIX),
+        _ => None,
+    });
     match (ids.next(), ids.next()) {
         (Some(id), None) if validate_agent_id(id).is_ok() => Some(id.to_owned()),
         _ => None,
@@ -311,10 +289,7 @@ fn asn1_time(at: Timestamp) -> Result<ASN1Time, IdentityError> {
 }
 
 fn bad_csr(reason: String) -> IdentityError {
-    IdentityError::Invalid {
-        field: "csr",
-        reason,
-    }
+    IdentityError::Invalid { field: "csr", reason }
 }
 
 /// Failures of our own signing: nothing the caller sent caused them.

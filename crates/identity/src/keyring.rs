@@ -32,7 +32,11 @@ pub struct RotationPolicy {
 
 impl Default for RotationPolicy {
     fn default() -> Self {
-        RotationPolicy { min: Seconds::hours(24), max: Seconds::hours(168), grace: Seconds::hours(24) }
+        RotationPolicy {
+            min: Seconds::hours(24),
+            max: Seconds::hours(168),
+            grace: Seconds::hours(24),
+        }
     }
 }
 
@@ -67,7 +71,9 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,7 +171,11 @@ pub fn generate_key(
 impl Keyring {
     /// Builds the keyring from stored records: the newest unretired key signs; it and every retired
     /// key still inside its grace period verify. `None` when no key is current (first start).
-    pub fn load(records: &[SigningKeyRecord], master: &MasterKey, now: Timestamp) -> Result<Option<Keyring>, IdentityError> {
+    pub fn load(
+        records: &[SigningKeyRecord],
+        master: &MasterKey,
+        now: Timestamp,
+    ) -> Result<Option<Keyring>, IdentityError> {
         let Some(current_record) = records
             .iter()
             .filter(|r| r.retired_at.is_none())
@@ -179,7 +189,10 @@ impl Keyring {
             let key = verifying_key(record)?;
             let is_current = record.kid == current_record.kid;
             if is_current || key.verifies_at(now) && record.verify_until.is_some() {
-                verifiers.push(VerifyingKey { verify_until: if is_current { None } else { key.verify_until }, ..key });
+                verifiers.push(VerifyingKey {
+                    verify_until: if is_current { None } else { key.verify_until },
+                    ..key
+                });
             }
         }
         Ok(Some(Keyring { current, verifiers }))
@@ -196,7 +209,12 @@ impl Keyring {
 
     /// `{"keys": [...]}` with the current key and every key in its grace period at `now`.
     pub fn jwks(&self, now: Timestamp) -> Value {
-        let keys: Vec<Value> = self.verifiers.iter().filter(|k| k.verifies_at(now)).map(VerifyingKey::jwk).collect();
+        let keys: Vec<Value> = self
+            .verifiers
+            .iter()
+            .filter(|k| k.verifies_at(now))
+            .map(VerifyingKey::jwk)
+            .collect();
         json!({ "keys": keys })
     }
 
@@ -207,23 +225,40 @@ impl Keyring {
 }
 
 fn open_signing_key(record: &SigningKeyRecord, master: &MasterKey) -> Result<SigningKey, IdentityError> {
-    let pkcs8 = master.open(&seal_context(&record.kid), &warden_core::Sealed(record.sealed_private_key.clone()))?;
-    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
-        .map_err(|_| IdentityError::BadKey("signing key", format!("stored key `{}` is not Ed25519 PKCS#8", record.kid)))?;
+    let pkcs8 = master.open(
+        &seal_context(&record.kid),
+        &warden_core::Sealed(record.sealed_private_key.clone()),
+    )?;
+    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| {
+        IdentityError::BadKey(
+            "signing key",
+            format!("stored key `{}` is not Ed25519 PKCS#8", record.kid),
+        )
+    })?;
     let public: [u8; 32] = pair
         .public_key()
         .as_ref()
         .try_into()
         .map_err(|_| IdentityError::BadKey("signing key", "public key length".into()))?;
     if public.as_slice() != record.public_key.as_slice() {
-        return Err(IdentityError::BadKey("signing key", format!("stored key `{}` does not match its public key", record.kid)));
+        return Err(IdentityError::BadKey(
+            "signing key",
+            format!("stored key `{}` does not match its public key", record.kid),
+        ));
     }
-    Ok(SigningKey { kid: record.kid.clone(), encoding: EncodingKey::from_ed_der(&pkcs8), public })
+    Ok(SigningKey {
+        kid: record.kid.clone(),
+        encoding: EncodingKey::from_ed_der(&pkcs8),
+        public,
+    })
 }
 
 fn verifying_key(record: &SigningKeyRecord) -> Result<VerifyingKey, IdentityError> {
     if record.algorithm != ALGORITHM {
-        return Err(IdentityError::BadKey("signing key", format!("unsupported algorithm `{}`", record.algorithm)));
+        return Err(IdentityError::BadKey(
+            "signing key",
+            format!("unsupported algorithm `{}`", record.algorithm),
+        ));
     }
     let public: [u8; 32] = record
         .public_key

@@ -75,7 +75,9 @@ fn ttl(requested: Option<Seconds>, policy: &PassportPolicy) -> Result<u64, Passp
 }
 
 fn narrow(requested: Option<Vec<String>>, held: &[String]) -> Result<Vec<String>, PassportError> {
-    let Some(requested) = requested else { return Ok(held.to_vec()) };
+    let Some(requested) = requested else {
+        return Ok(held.to_vec());
+    };
     let mut out: Vec<String> = Vec::with_capacity(requested.len());
     for scope in requested {
         if !held.contains(&scope) {
@@ -100,7 +102,13 @@ fn audience(own: &str, extra: Option<String>) -> Result<Audience, PassportError>
 }
 
 /// The claims of a new passport for `agent`, from its current registration.
-pub fn issue(agent: &Agent, request: PassportRequest, policy: &PassportPolicy, at: Issuance<'_>, sid: Option<String>) -> Result<Claims, PassportError> {
+pub fn issue(
+    agent: &Agent,
+    request: PassportRequest,
+    policy: &PassportPolicy,
+    at: Issuance<'_>,
+    sid: Option<String>,
+) -> Result<Claims, PassportError> {
     let scopes = narrow(request.scopes, &agent.scopes)?;
     let ttl = ttl(request.ttl, policy)?;
     let aud = audience(at.audience, request.audience)?;
@@ -131,7 +139,10 @@ pub fn exchange(
     let held = subject.scopes.clone().unwrap_or_default();
     let scopes = narrow(scopes, &held)?;
     let ttl = ttl(requested_ttl, policy)?;
-    let act = Actor { sub: actor.to_owned(), act: subject.act.clone().map(Box::new) };
+    let act = Actor {
+        sub: actor.to_owned(),
+        act: subject.act.clone().map(Box::new),
+    };
     if act.depth() > policy.max_delegation_depth {
         return Err(PassportError::ChainTooLong(policy.max_delegation_depth));
     }

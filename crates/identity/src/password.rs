@@ -77,11 +77,7 @@ impl PasswordPolicy {
                 text.chars().any(char::is_lowercase),
                 "a lowercase letter",
             ),
-            (
-                self.require_numbers,
-                text.chars().any(|c| c.is_numeric()),
-                "a digit",
-            ),
+            (self.require_numbers, text.chars().any(|c| c.is_numeric()), "a digit"),
             (
                 self.require_special,
                 text.chars().any(|c| !c.is_alphanumeric()),
@@ -160,11 +156,10 @@ impl PasswordHasher {
     /// A hasher with explicit costs: memory in KiB, iterations, lanes. Tests use tiny values to run
     /// fast; production should keep the default or raise it.
     pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, IdentityError> {
-        let params =
-            Params::new(m_cost_kib, t_cost, p_cost, None).map_err(|e| IdentityError::Invalid {
-                field: "argon2 parameters",
-                reason: e.to_string(),
-            })?;
+        let params = Params::new(m_cost_kib, t_cost, p_cost, None).map_err(|e| IdentityError::Invalid {
+            field: "argon2 parameters",
+            reason: e.to_string(),
+        })?;
         Ok(PasswordHasher::from_params(params))
     }
 
@@ -251,9 +246,7 @@ pub fn change(
         for phc in previous {
             if hasher.verify(new, phc) {
                 // The current password plus `history_size` earlier ones are refused.
-                return Err(IdentityError::PasswordReused(
-                    policy.history_size.saturating_add(1),
-                ));
+                return Err(IdentityError::PasswordReused(policy.history_size.saturating_add(1)));
             }
         }
         // INVARIANT: newest first, at most `history_size` entries.

@@ -10,8 +10,7 @@
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, UnparsedPublicKey,
-    VerificationAlgorithm,
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, UnparsedPublicKey, VerificationAlgorithm,
 };
 use base64::Engine as _;
 use base64::alphabet;
@@ -63,15 +62,10 @@ pub fn parse_public_key(algorithm: KeyAlgorithm, text: &str) -> Result<Vec<u8>, 
     } else {
         let bytes = decode_base64(text).ok_or_else(|| bad_key("neither PEM nor base64".into()))?;
         match (algorithm, bytes.len()) {
-            (KeyAlgorithm::Ed25519, ED25519_KEY_LEN) | (KeyAlgorithm::P256, P256_POINT_LEN) => {
-                bytes
-            }
+            (KeyAlgorithm::Ed25519, ED25519_KEY_LEN) | (KeyAlgorithm::P256, P256_POINT_LEN) => bytes,
             _ if bytes.first() == Some(&0x30) => raw_key_from_spki(algorithm, &bytes)?,
             (_, len) => {
-                return Err(bad_key(format!(
-                    "{len} bytes is not a raw {} key",
-                    algorithm.as_str()
-                )));
+                return Err(bad_key(format!("{len} bytes is not a raw {} key", algorithm.as_str())));
             }
         }
     };
@@ -94,10 +88,7 @@ fn raw_key_from_spki(algorithm: KeyAlgorithm, der: &[u8]) -> Result<Vec<u8>, Ide
         }
     };
     if !matches {
-        return Err(bad_key(format!(
-            "the key is not a {} key",
-            algorithm.as_str()
-        )));
+        return Err(bad_key(format!("the key is not a {} key", algorithm.as_str())));
     }
     Ok(spki.subject_public_key.data.to_vec())
 }
@@ -109,8 +100,7 @@ fn validate_raw_key(algorithm: KeyAlgorithm, raw: &[u8]) -> Result<(), IdentityE
         KeyAlgorithm::Ed25519 => (ED25519_KEY_LEN, &ED25519),
         KeyAlgorithm::P256 => (P256_POINT_LEN, &ECDSA_P256_SHA256_ASN1),
     };
-    if raw.len() != expected_len || (algorithm == KeyAlgorithm::P256 && raw.first() != Some(&0x04))
-    {
+    if raw.len() != expected_len || (algorithm == KeyAlgorithm::P256 && raw.first() != Some(&0x04)) {
         return Err(bad_key(format!(
             "not a raw {} key (compressed points are not accepted)",
             algorithm.as_str()
@@ -135,12 +125,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// A new challenge for `agent_id`, valid for `ttl`: the nonce to send (base64url of 32 random
 /// bytes) and the record to store, which holds only the nonce's hash so a read of the store does
 /// not yield answerable challenges.
-pub fn new_challenge(
-    agent_id: &str,
-    now: Timestamp,
-    ttl: Seconds,
-    entropy: &dyn Entropy,
-) -> (String, ChallengeRecord) {
+pub fn new_challenge(agent_id: &str, now: Timestamp, ttl: Seconds, entropy: &dyn Entropy) -> (String, ChallengeRecord) {
     let nonce = URL_SAFE_NO_PAD.encode(random_bytes::<32>(entropy));
     let record = ChallengeRecord {
         nonce_hash: nonce_hash(&nonce),
@@ -188,12 +173,7 @@ pub fn verify_challenge(record: &PublicKeyRecord, nonce: &str, signature_b64: &s
 
 /// The single place signatures are checked, so the published test vectors exercise the same path
 /// as logins.
-fn verify_signature(
-    algorithm: KeyAlgorithm,
-    public_key: &[u8],
-    message: &[u8],
-    signature: &[u8],
-) -> bool {
+fn verify_signature(algorithm: KeyAlgorithm, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     let verify = |verifier: &'static dyn VerificationAlgorithm| {
         UnparsedPublicKey::new(verifier, public_key)
             .verify(message, signature)
@@ -202,8 +182,7 @@ fn verify_signature(
     match algorithm {
         KeyAlgorithm::Ed25519 => verify(&ED25519),
         KeyAlgorithm::P256 => {
-            verify(&ECDSA_P256_SHA256_ASN1)
-                || (signature.len() == 64 && verify(&ECDSA_P256_SHA256_FIXED))
+            verify(&ECDSA_P256_SHA256_ASN1) || (signature.len() == 64 && verify(&ECDSA_P256_SHA256_FIXED))
         }
     }
 }

@@ -98,6 +98,10 @@ pub struct Claims {
     /// The login session (refresh family) the token descends from; revoking it kills them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the session was authenticated (`password`, `api_key`, `public_key`, `certificate`), so a
+    /// refreshed session keeps saying how it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<String>,
     /// The agent's name: its login identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -117,7 +121,15 @@ pub struct Claims {
 
 impl Claims {
     /// The bare claims of a token of `kind` for `sub`, valid from `now` for `ttl_seconds`.
-    pub fn new(kind: TokenKind, issuer: &str, audience: Audience, sub: &str, jti: String, now: Timestamp, ttl_seconds: u64) -> Self {
+    pub fn new(
+        kind: TokenKind,
+        issuer: &str,
+        audience: Audience,
+        sub: &str,
+        jti: String,
+        now: Timestamp,
+        ttl_seconds: u64,
+    ) -> Self {
         Claims {
             iss: issuer.to_owned(),
             aud: audience,
@@ -128,6 +140,7 @@ impl Claims {
             exp: now.plus(ttl_seconds).unix(),
             typ: kind,
             sid: None,
+            amr: None,
             name: None,
             agent_id: None,
             roles: None,
@@ -200,7 +213,13 @@ pub fn sign(claims: &Claims, keyring: &Keyring) -> Result<String, TokenError> {
 
 /// Verifies a token of `kind` completely: size, header, key, signature, type, issuer, audience and
 /// time. Revocation is the caller's to check (see [`RevocationList`]).
-pub fn verify(token: &str, kind: TokenKind, keyring: &Keyring, expect: &Expectations, now: Timestamp) -> Result<Claims, TokenError> {
+pub fn verify(
+    token: &str,
+    kind: TokenKind,
+    keyring: &Keyring,
+    expect: &Expectations,
+    now: Timestamp,
+) -> Result<Claims, TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::TooLarge);
     }
@@ -254,7 +273,10 @@ pub(crate) fn check_header(token: &str) -> Result<String, TokenError> {
 /// The claim checks, separate from the signature so they can be tested exhaustively.
 pub fn check_claims(claims: &Claims, kind: TokenKind, expect: &Expectations, now: Timestamp) -> Result<(), TokenError> {
     if claims.typ != kind {
-        return Err(TokenError::WrongType { expected: kind, found: claims.typ });
+        return Err(TokenError::WrongType {
+            expected: kind,
+            found: claims.typ,
+        });
     }
     if claims.iss != expect.issuer {
         return Err(TokenError::Issuer);

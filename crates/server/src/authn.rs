@@ -23,13 +23,24 @@ pub async fn caller_from_token(state: &AppState, token: &str, kinds: &[TokenKind
     if agent.token_predates_cutoff(claims.issued_at()) {
         return Err(TokenError::Revoked.into());
     }
-    let method = if claims.typ == TokenKind::Passport { AuthMethod::Passport } else { AuthMethod::Password };
+    let method = match claims.typ {
+        TokenKind::Passport => AuthMethod::Passport,
+        _ => claims
+            .amr
+            .as_deref()
+            .and_then(AuthMethod::parse)
+            .unwrap_or(AuthMethod::Password),
+    };
     let mut principal = agent.principal(method, Some(claims.jti.clone()));
     if claims.typ == TokenKind::Passport {
         // A passport speaks for exactly what it carries, which may be narrower than the agent.
         principal.scopes = claims.scopes.clone().unwrap_or_default();
     }
-    Ok(Caller { principal, agent, claims: Some(claims) })
+    Ok(Caller {
+        principal,
+        agent,
+        claims: Some(claims),
+    })
 }
 
 /// Verifies a token that may be any of `kinds`, naming the mismatch when it is none of them.
@@ -77,10 +88,16 @@ pub async fn caller_from_certificate(state: &AppState, der: &[u8]) -> Result<Cal
     }
     let agent = live_agent(state, &record.agent_id).await?;
     if agent.token_predates_cutoff(record.created_at) {
-        return Err(ApiError::unauthorized("the client certificate predates the agent's revocation"));
+        return Err(ApiError::unauthorized(
+            "the client certificate predates the agent's revocation",
+        ));
     }
     let principal = agent.principal(AuthMethod::Certificate, None);
-    Ok(Caller { principal, agent, claims: None })
+    Ok(Caller {
+        principal,
+        agent,
+        claims: None,
+    })
 }
 
 /// The answer to every successful login and refresh.
@@ -111,11 +128,29 @@ pub async fn issue_pair(
     let auth = &state.config.auth;
     let audience = Audience::One(auth.audience.clone());
 
-    let mut access = Claims::new(TokenKind::Access, &auth.issuer, audience.clone(), &agent.id, state.random_id(), now, auth.access_ttl.get());
+    let mut access = Claims::new(
+        TokenKind::Access,
+        &auth.issuer,
+        audience.clone(),
+        &agent.id,
+        state.random_id(),
+        now,
+        auth.access_ttl.get(),
+    );
     access.sid = Some(family.clone());
+    access.amr = Some(method.as_str().to_owned());
     access.name = Some(agent.name.clone());
-    let mut refresh = Claims::new(TokenKind::Refresh, &auth.issuer, audience, &agent.id, state.random_id(), now, auth.refresh_ttl.get());
+    let mut refresh = Claims::new(
+        TokenKind::Refresh,
+        &auth.issuer,
+        audience,
+        &agent.id,
+        state.random_id(),
+        now,
+        auth.refresh_ttl.get(),
+    );
     refresh.sid = Some(family.clone());
+    refresh.amr = Some(method.as_str().to_owned());
 
     let keyring = state.keyring();
     let access_token = token::sign(&access, &keyring)?;
@@ -156,7 +191,14 @@ pub async fn issue_pair(
 }
 
 /// Records a refused authentication and returns the error to answer with.
-pub async fn refuse(state: &AppState, kind: &str, actor: &str, reason: &str, request_id: &str, error: ApiError) -> ApiError {
+pub async fn refuse(
+    state: &AppState,
+    kind: &str,
+    actor: &str,
+    reason: &str,
+    request_id: &str,
+    error: ApiError,
+) -> ApiError {
     let event = AuditEvent::new(state.now(), kind, actor, AuditOutcome::Failure)
         .detail("reason", reason)
         .request_id(Some(request_id));

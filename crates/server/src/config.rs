@@ -25,7 +25,10 @@ pub enum ConfigError {
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field: field.to_owned(), reason: reason.into() }
+    ConfigError::Invalid {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// The file as written. Every section is optional and defaults to the values documented in the
@@ -223,25 +226,40 @@ pub fn parse(file: &str, text: &str) -> Result<RawConfig, ConfigError> {
     });
     parsed.map_err(|e| {
         let inner = e.to_string();
-        let message = if path.is_empty() || path == "." { inner } else { format!("at `{path}`: {inner}") };
-        ConfigError::Parse { file: file.to_owned(), message }
+        let message = if path.is_empty() || path == "." {
+            inner
+        } else {
+            format!("at `{path}`: {inner}")
+        };
+        ConfigError::Parse {
+            file: file.to_owned(),
+            message,
+        }
     })
 }
 
 /// Reads and parses the file at `path`.
 pub fn load(path: &Path) -> Result<RawConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     parse(&path.display().to_string(), &text)
 }
 
 impl Config {
     /// Validates `raw` with `overrides` applied, resolving relative paths against `data_dir`.
     pub fn resolve(raw: RawConfig, overrides: Overrides, data_dir: &Path) -> Result<Config, ConfigError> {
-        let listen_text = overrides.listen.or(raw.server.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| invalid("server.listen", format!("`{listen_text}` is not an address such as 127.0.0.1:7070")))?;
+        let listen_text = overrides
+            .listen
+            .or(raw.server.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid(
+                "server.listen",
+                format!("`{listen_text}` is not an address such as 127.0.0.1:7070"),
+            )
+        })?;
         let max_body_bytes = raw.server.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
             return Err(invalid("server.max_body_bytes", "must be between 1024 and 67108864"));
@@ -251,13 +269,19 @@ impl Config {
             .store_url
             .or(raw.store.url)
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("warden.db").display()));
-        if !(store_url.starts_with("sqlite:") || store_url.starts_with("postgres://") || store_url.starts_with("postgresql://")) {
+        if !(store_url.starts_with("sqlite:")
+            || store_url.starts_with("postgres://")
+            || store_url.starts_with("postgresql://"))
+        {
             return Err(invalid("store.url", "must start with sqlite: or postgres://"));
         }
         let auth = auth(raw.auth)?;
         let passports = raw.passports.unwrap_or_default();
         if passports.default_ttl > passports.max_ttl || passports.max_ttl.get() == 0 {
-            return Err(invalid("passports.default_ttl", "must be positive and not above passports.max_ttl"));
+            return Err(invalid(
+                "passports.default_ttl",
+                "must be positive and not above passports.max_ttl",
+            ));
         }
         let rotation = raw.keys.rotation.unwrap_or_default();
         if rotation.min > rotation.max || rotation.min.get() == 0 {
@@ -280,7 +304,10 @@ impl Config {
             rotation_check_interval: raw.keys.check_interval.unwrap_or(Seconds::new(30)),
             ca_validity_days: raw.ca.validity_days.unwrap_or(3650),
             certificate_validity_days: raw.ca.certificate_validity_days.unwrap_or(30),
-            log_level: overrides.log_level.or(raw.log.level).unwrap_or_else(|| "info".to_owned()),
+            log_level: overrides
+                .log_level
+                .or(raw.log.level)
+                .unwrap_or_else(|| "info".to_owned()),
             log_format,
         })
     }
@@ -290,7 +317,12 @@ fn tls(raw: RawTls, data_dir: &Path) -> Result<TlsConfig, ConfigError> {
     let client_auth = match raw.client_auth.as_deref() {
         None | Some("optional") => ClientAuth::Optional,
         Some("required") => ClientAuth::Required,
-        Some(other) => return Err(invalid("server.tls.client_auth", format!("`{other}` is not `optional` or `required`"))),
+        Some(other) => {
+            return Err(invalid(
+                "server.tls.client_auth",
+                format!("`{other}` is not `optional` or `required`"),
+            ));
+        }
     };
     let resolve = |p: PathBuf| if p.is_absolute() { p } else { data_dir.join(p) };
     Ok(TlsConfig {
@@ -323,11 +355,22 @@ fn auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
         return Err(invalid("auth.max_failed_attempts", "must be at least 1"));
     }
     let argon2 = raw.argon2.map_or(
-        Argon2Cost { memory_kib: 19_456, iterations: 2, parallelism: 1 },
-        |a| Argon2Cost { memory_kib: a.memory_kib, iterations: a.iterations, parallelism: a.parallelism },
+        Argon2Cost {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        },
+        |a| Argon2Cost {
+            memory_kib: a.memory_kib,
+            iterations: a.iterations,
+            parallelism: a.parallelism,
+        },
     );
     if argon2.memory_kib < 8 * argon2.parallelism.max(1) || argon2.iterations == 0 || argon2.parallelism == 0 {
-        return Err(invalid("auth.argon2", "memory_kib must be at least 8 × parallelism; iterations and parallelism at least 1"));
+        return Err(invalid(
+            "auth.argon2",
+            "memory_kib must be at least 8 × parallelism; iterations and parallelism at least 1",
+        ));
     }
     Ok(AuthConfig {
         issuer: nonempty("auth.issuer", raw.issuer)?,

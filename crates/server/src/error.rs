@@ -24,6 +24,8 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -49,6 +51,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed(_) => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -106,13 +110,19 @@ impl IntoResponse for ApiError {
         });
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         match self {
             ApiError::Locked { retry_after } | ApiError::TooManyRequests { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             ApiError::Unauthorized(_) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"warden\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"warden\""),
+                );
             }
             _ => {}
         }
@@ -158,9 +168,10 @@ impl From<PassportError> for ApiError {
 impl From<IdentityError> for ApiError {
     fn from(error: IdentityError) -> Self {
         match error {
-            IdentityError::Invalid { .. } | IdentityError::WeakPassword(_) | IdentityError::PasswordReused(_) | IdentityError::BadKey(..) => {
-                ApiError::BadRequest(error.to_string())
-            }
+            IdentityError::Invalid { .. }
+            | IdentityError::WeakPassword(_)
+            | IdentityError::PasswordReused(_)
+            | IdentityError::BadKey(..) => ApiError::BadRequest(error.to_string()),
             IdentityError::AgentInactive(_) | IdentityError::AgentRevoked => ApiError::Forbidden(error.to_string()),
             IdentityError::Certificate(reason) => ApiError::BadRequest(format!("certificate: {reason}")),
             IdentityError::Hashing | IdentityError::Sealing(_) => ApiError::Internal(error.to_string()),

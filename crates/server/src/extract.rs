@@ -2,7 +2,7 @@
 //! of caller (an administrator, or an authenticated agent).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -19,24 +19,62 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T>
+where
+    AppState: FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+            Err(rejection) => Err(json_rejection(
+                rejection,
+                AppState::from_ref(state).config.max_body_bytes,
+            )),
         }
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
+fn json_rejection(rejection: JsonRejection, max_body_bytes: usize) -> ApiError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(max_body_bytes),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::UnsupportedMediaType("the body must be JSON with `Content-Type: application/json`".into())
         }
         _ => ApiError::BadRequest(rejection.body_text()),
+    }
+}
+
+/// A query string. Values of the wrong type and unknown parameters are 400 problem+json naming the
+/// parameter, like a bad JSON body.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// Path parameters; a segment that does not decode (bad percent-encoding, invalid UTF-8) is 400
+/// problem+json.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match <axum::extract::Path<T> as FromRequestParts<S>>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
     }
 }
 
@@ -48,7 +86,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<RequestId>().cloned().unwrap_or_else(|| RequestId(String::new())))
+        Ok(parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(String::new())))
     }
 }
 
@@ -58,15 +100,21 @@ pub struct PeerCertificate(pub std::sync::Arc<Vec<u8>>);
 
 /// The bearer token of the request, if any.
 pub fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
     let Some((scheme, token)) = value.split_once(' ') else {
-        return Err(ApiError::unauthorized("the Authorization header must be `Bearer <token>`"));
+        return Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        ));
     };
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("the Authorization header must be `Bearer <token>`"));
+        return Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        ));
     }
     Ok(Some(token.trim()))
 }
@@ -121,12 +169,14 @@ impl FromRequestParts<AppState> for AdminOrCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(token) = bearer(parts)? {
-            if state.is_admin_token(token) {
-                return Ok(AdminOrCaller::Admin);
-            }
+        if let Some(token) = bearer(parts)?
+            && state.is_admin_token(token)
+        {
+            return Ok(AdminOrCaller::Admin);
         }
-        Caller::from_request_parts(parts, state).await.map(|c| AdminOrCaller::Agent(Box::new(c)))
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(|c| AdminOrCaller::Agent(Box::new(c)))
     }
 }
 
@@ -135,11 +185,14 @@ impl OptionalFromRequestParts<AppState> for AdminOrCaller {
 
     /// `None` only when the request carries no credentials at all; bad credentials are still refused.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
-        let presented = parts.headers.contains_key(AUTHORIZATION) || parts.extensions.get::<PeerCertificate>().is_some();
+        let presented =
+            parts.headers.contains_key(AUTHORIZATION) || parts.extensions.get::<PeerCertificate>().is_some();
         if !presented {
             return Ok(None);
         }
-        <AdminOrCaller as FromRequestParts<AppState>>::from_request_parts(parts, state).await.map(Some)
+        <AdminOrCaller as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }
 

@@ -30,7 +30,10 @@ pub enum InitError {
 }
 
 fn io(path: &Path, error: std::io::Error) -> InitError {
-    InitError::Io { path: path.display().to_string(), reason: error.to_string() }
+    InitError::Io {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    }
 }
 
 /// What `init` found or made.
@@ -46,14 +49,28 @@ pub fn init(data_dir: &Path, entropy: &dyn Entropy) -> Result<Initialized, InitE
     fs::create_dir_all(data_dir.join(POLICY_DIR)).map_err(|e| io(data_dir, e))?;
     fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700)).map_err(|e| io(data_dir, e))?;
     write_new(&data_dir.join(CONFIG_FILE), DEFAULT_CONFIG.as_bytes(), 0o644)?;
-    write_new(&data_dir.join(POLICY_DIR).join("default.yaml"), DEFAULT_POLICY.as_bytes(), 0o644)?;
+    write_new(
+        &data_dir.join(POLICY_DIR).join("default.yaml"),
+        DEFAULT_POLICY.as_bytes(),
+        0o644,
+    )?;
     if std::env::var_os("WARDEN_MASTER_KEY").is_none() {
         let key = Zeroizing::new(STANDARD.encode(MasterKey::generate(entropy).expose_bytes()) + "\n");
         write_new(&data_dir.join(MASTER_KEY_FILE), key.as_bytes(), 0o600)?;
     }
-    let token = Zeroizing::new(format!("wdn_admin_{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>(entropy))));
-    let created = write_new(&data_dir.join(ADMIN_TOKEN_FILE), format!("{}\n", token.as_str()).as_bytes(), 0o600)?;
-    Ok(Initialized { data_dir: data_dir.to_path_buf(), new_admin_token: created.then_some(token) })
+    let token = Zeroizing::new(format!(
+        "wdn_admin_{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>(entropy))
+    ));
+    let created = write_new(
+        &data_dir.join(ADMIN_TOKEN_FILE),
+        format!("{}\n", token.as_str()).as_bytes(),
+        0o600,
+    )?;
+    Ok(Initialized {
+        data_dir: data_dir.to_path_buf(),
+        new_admin_token: created.then_some(token),
+    })
 }
 
 /// Writes `bytes` to `path` only if it does not exist yet; `true` when it wrote.
@@ -64,7 +81,9 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<bool, InitError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
         Err(e) => return Err(io(path, e)),
     };
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(path, e))?;
     Ok(true)
 }
 
@@ -72,7 +91,10 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<bool, InitError> {
 fn read_private(path: &Path) -> Result<Zeroizing<String>, InitError> {
     let mode = fs::metadata(path).map_err(|e| io(path, e))?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(InitError::Permissions { path: path.display().to_string(), mode });
+        return Err(InitError::Permissions {
+            path: path.display().to_string(),
+            mode,
+        });
     }
     fs::read_to_string(path).map(Zeroizing::new).map_err(|e| io(path, e))
 }
@@ -86,12 +108,14 @@ pub fn master_key(data_dir: &Path) -> Result<MasterKey, InitError> {
             (path.display().to_string(), read_private(&path)?)
         }
     };
-    let bytes = Zeroizing::new(
-        STANDARD
-            .decode(text.trim())
-            .map_err(|_| InitError::MasterKey { source_name: source_name.clone(), reason: "not base64".into() })?,
-    );
-    MasterKey::from_bytes(&bytes).map_err(|e| InitError::MasterKey { source_name, reason: e.to_string() })
+    let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| InitError::MasterKey {
+        source_name: source_name.clone(),
+        reason: "not base64".into(),
+    })?);
+    MasterKey::from_bytes(&bytes).map_err(|e| InitError::MasterKey {
+        source_name,
+        reason: e.to_string(),
+    })
 }
 
 /// The admin token from its file.

@@ -39,7 +39,9 @@ pub async fn load_or_create_keyring(
     let first = generate_key(now, master, entropy)?;
     // `rotate_signing_key` with no previous key simply inserts the first one.
     store.rotate_signing_key(&first, now, now).await?;
-    store.put_setting(NEXT_ROTATION, &policy.next_rotation(now, entropy).unix().to_string()).await?;
+    store
+        .put_setting(NEXT_ROTATION, &policy.next_rotation(now, entropy).unix().to_string())
+        .await?;
     let records = store.signing_keys().await?;
     Keyring::load(&records, master, now)?.ok_or(KeySetupError::Missing)
 }
@@ -67,7 +69,10 @@ pub async fn rotate(state: &AppState, actor: &str, request_id: Option<&str>) -> 
     let policy = state.config.rotation;
     let previous = state.keyring().current().kid().to_owned();
     let record = generate_key(now, &state.master, state.entropy.as_ref())?;
-    state.store.rotate_signing_key(&record, now, now.plus(policy.grace.get())).await?;
+    state
+        .store
+        .rotate_signing_key(&record, now, now.plus(policy.grace.get()))
+        .await?;
     let next = policy.next_rotation(now, state.entropy.as_ref());
     state.store.put_setting(NEXT_ROTATION, &next.unix().to_string()).await?;
     reload(state).await?;
@@ -101,7 +106,10 @@ pub async fn reload(state: &AppState) -> Result<(), ApiError> {
 pub async fn rotate_if_due(state: &AppState) -> Result<bool, ApiError> {
     let now = state.now();
     let due = match state.store.setting(NEXT_ROTATION).await? {
-        Some(text) => text.parse::<i64>().map(Timestamp::from_unix).unwrap_or(Timestamp::EPOCH),
+        Some(text) => text
+            .parse::<i64>()
+            .map(Timestamp::from_unix)
+            .unwrap_or(Timestamp::EPOCH),
         None => Timestamp::EPOCH,
     };
     if now < due {

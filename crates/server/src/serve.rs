@@ -50,7 +50,10 @@ pub struct StartOptions {
 /// Creates what is missing in the data directory and reads the configuration.
 pub fn prepare(options: &StartOptions) -> Result<(Config, init::Initialized), StartError> {
     let initialized = init::init(&options.data_dir, &SystemEntropy)?;
-    let config_path = options.config_file.clone().unwrap_or_else(|| options.data_dir.join(init::CONFIG_FILE));
+    let config_path = options
+        .config_file
+        .clone()
+        .unwrap_or_else(|| options.data_dir.join(init::CONFIG_FILE));
     let raw = config::load(&config_path)?;
     let overrides = options.overrides.clone().or(Overrides::from_env());
     let config = Config::resolve(raw, overrides, &options.data_dir)?;
@@ -65,7 +68,11 @@ fn key_error(error: KeySetupError) -> StartError {
 }
 
 /// Opens the store, loads or creates keys and the CA, and builds the application state.
-pub async fn build_state(config: Config, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Result<AppState, StartError> {
+pub async fn build_state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+) -> Result<AppState, StartError> {
     let master: MasterKey = init::master_key(&config.data_dir)?;
     let admin_token = init::admin_token(&config.data_dir)?;
     build_state_with(config, clock, entropy, master, admin_token.as_str()).await
@@ -84,13 +91,22 @@ pub async fn build_state_with(
     let keyring = keys::load_or_create_keyring(&store, &master, &config.rotation, clock.as_ref(), entropy.as_ref())
         .await
         .map_err(key_error)?;
-    let ca = keys::load_or_create_ca(&store, &master, config.ca_validity_days, clock.as_ref(), entropy.as_ref())
-        .await
-        .map_err(key_error)?;
+    let ca = keys::load_or_create_ca(
+        &store,
+        &master,
+        config.ca_validity_days,
+        clock.as_ref(),
+        entropy.as_ref(),
+    )
+    .await
+    .map_err(key_error)?;
     let revocations = RevocationList::from_revocations(store.revocations(clock.now()).await?);
     let cost = config.auth.argon2;
-    let hasher = PasswordHasher::new(cost.memory_kib, cost.iterations, cost.parallelism)
-        .map_err(|e| ConfigError::Invalid { field: "auth.argon2".into(), reason: e.to_string() })?;
+    let hasher =
+        PasswordHasher::new(cost.memory_kib, cost.iterations, cost.parallelism).map_err(|e| ConfigError::Invalid {
+            field: "auth.argon2".into(),
+            reason: e.to_string(),
+        })?;
     Ok(AppState::new(Parts {
         config,
         store,
@@ -108,14 +124,19 @@ pub async fn build_state_with(
 /// Runs Warden until `shutdown` resolves.
 pub async fn serve(state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
     let address = state.config.listen;
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|e| StartError::Bind { address: address.to_string(), reason: e.to_string() })?;
+    let listener = TcpListener::bind(address).await.map_err(|e| StartError::Bind {
+        address: address.to_string(),
+        reason: e.to_string(),
+    })?;
     serve_on(listener, state, shutdown).await
 }
 
 /// Runs Warden on an already bound listener (tests bind `127.0.0.1:0`).
-pub async fn serve_on(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let tasks = spawn_background(state.clone());
     let app = crate::routes::app(state.clone());
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -130,10 +151,17 @@ pub async fn serve_on(listener: TcpListener, state: AppState, shutdown: impl Fut
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
-                .map_err(|e| StartError::Bind { address: local, reason: e.to_string() })?;
+                .map_err(|e| StartError::Bind {
+                    address: local,
+                    reason: e.to_string(),
+                })?;
         }
     }
     tasks.abort();
+    // Closing the store lets SQLite checkpoint its WAL into the database file: a stopped Warden leaves
+    // a self-contained `warden.db`, and the next start (even one refused, say for a wrong master key)
+    // has nothing to replay into it.
+    state.store.close().await;
     tracing::info!("Warden stopped");
     Ok(())
 }
@@ -176,10 +204,10 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(current) => state.update_revocations(|list| *list = RevocationList::from_revocations(current)),
                 Err(error) => tracing::warn!(%error, "could not refresh revocations"),
             }
-            if let Ok(count) = purged {
-                if count > 0 {
-                    tracing::debug!(count, "expired revocations and refresh records purged");
-                }
+            if let Ok(count) = purged
+                && count > 0
+            {
+                tracing::debug!(count, "expired revocations and refresh records purged");
             }
         }
     })

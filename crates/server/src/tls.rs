@@ -32,7 +32,10 @@ pub enum TlsError {
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let pem_error = |reason: String| TlsError::Pem { path: path.display().to_string(), reason };
+    let pem_error = |reason: String| TlsError::Pem {
+        path: path.display().to_string(),
+        reason,
+    };
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| pem_error(e.to_string()))?
         .collect::<Result<Vec<_>, _>>()
@@ -46,15 +49,19 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 /// The rustls server configuration: TLS 1.3 only, client certificates verified against Warden's CA.
 pub fn server_config(tls: &TlsConfig, warden_ca_der: &[u8]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let chain = certificates(&tls.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| TlsError::Pem { path: tls.key.display().to_string(), reason: e.to_string() })?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| TlsError::Pem {
+        path: tls.key.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let mut roots = RootCertStore::empty();
     roots
         .add(CertificateDer::from(warden_ca_der.to_vec()))
         .map_err(|e| TlsError::Config(format!("Warden's CA certificate: {e}")))?;
     if let Some(extra) = &tls.client_ca {
         for cert in certificates(extra)? {
-            roots.add(cert).map_err(|e| TlsError::Config(format!("client CA: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| TlsError::Config(format!("client CA: {e}")))?;
         }
     }
     let builder = WebPkiClientVerifier::builder(Arc::new(roots));
@@ -72,7 +79,12 @@ pub fn server_config(tls: &TlsConfig, warden_ca_der: &[u8]) -> Result<Arc<rustls
 }
 
 /// Serves `app` over TLS until `shutdown` resolves, then lets open connections finish.
-pub async fn serve(listener: TcpListener, config: Arc<rustls::ServerConfig>, app: Router, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) {
     let acceptor = TlsAcceptor::from(config);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

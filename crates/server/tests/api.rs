@@ -5,3 +5,27 @@ mod support;
 
 #[path = "api/flow.rs"]
 mod flow;
+
+#[path = "api/auth.rs"]
+mod auth;
+
+#[path = "api/credentials.rs"]
+mod credentials;
+
+#[path = "api/tokens.rs"]
+mod tokens;
+
+#[path = "api/passports.rs"]
+mod passports;
+
+#[path = "api/hostile.rs"]
+mod hostile;
+
+#[path = "api/forgery.rs"]
+mod forgery;
+
+#[path = "api/ops.rs"]
+mod ops;
+
+#[path = "api/postgres.rs"]
+mod postgres;

@@ -7,15 +7,31 @@ use std::process::Command;
 use serde_json::Value;
 
 const DOMAIN_CRATES: &[&str] = &["warden-core", "warden-identity"];
-const FORBIDDEN: &[&str] = &["tokio", "sqlx", "sqlx-core", "rusqlite", "libsqlite3-sys", "hyper", "axum", "reqwest", "mio"];
+const FORBIDDEN: &[&str] = &[
+    "tokio",
+    "sqlx",
+    "sqlx-core",
+    "rusqlite",
+    "libsqlite3-sys",
+    "hyper",
+    "axum",
+    "reqwest",
+    "mio",
+];
 
 fn metadata() -> Value {
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output();
-    let Ok(output) = output else { unreachable!("cargo metadata runs") };
-    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    let Ok(output) = output else {
+        unreachable!("cargo metadata runs")
+    };
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
 }
 
@@ -35,7 +51,11 @@ fn normal_closure(meta: &Value, root: &str) -> BTreeSet<String> {
             let deps = n["deps"]
                 .as_array()?
                 .iter()
-                .filter(|d| d["dep_kinds"].as_array().is_some_and(|k| k.iter().any(|k| k["kind"].is_null())))
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k["kind"].is_null()))
+                })
                 .filter_map(|d| d["pkg"].as_str())
                 .collect();
             Some((n["id"].as_str()?, deps))
@@ -47,10 +67,10 @@ fn normal_closure(meta: &Value, root: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut stack = vec![start];
     while let Some(id) = stack.pop() {
-        if let Some(name) = names.get(id) {
-            if seen.insert((*name).to_owned()) {
-                stack.extend(nodes.get(id).into_iter().flatten().copied());
-            }
+        if let Some(name) = names.get(id)
+            && seen.insert((*name).to_owned())
+        {
+            stack.extend(nodes.get(id).into_iter().flatten().copied());
         }
     }
     seen
@@ -61,9 +81,15 @@ fn domain_crates_do_no_io() {
     let meta = metadata();
     for domain in DOMAIN_CRATES {
         let closure = normal_closure(&meta, domain);
-        assert!(closure.len() > 1, "{domain} resolved to nothing; the check itself is broken");
+        assert!(
+            closure.len() > 1,
+            "{domain} resolved to nothing; the check itself is broken"
+        );
         let bad: Vec<_> = FORBIDDEN.iter().filter(|f| closure.contains(**f)).collect();
-        assert!(bad.is_empty(), "{domain} depends on {bad:?}; domain crates must stay free of I/O stacks");
+        assert!(
+            bad.is_empty(),
+            "{domain} depends on {bad:?}; domain crates must stay free of I/O stacks"
+        );
     }
 }
 

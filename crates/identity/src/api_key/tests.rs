@@ -13,9 +13,7 @@ impl Entropy for CountingEntropy {
     fn fill(&self, buf: &mut [u8]) {
         let start = self.0.fetch_add(1, Ordering::Relaxed);
         for (i, b) in buf.iter_mut().enumerate() {
-            *b = start
-                .wrapping_mul(97)
-                .wrapping_add((i as u8).wrapping_mul(13));
+            *b = start.wrapping_mul(97).wrapping_add((i as u8).wrapping_mul(13));
         }
     }
 }
@@ -36,11 +34,7 @@ fn a_generated_key_parses_and_matches_its_record() {
     let (_, secret) = parsed.unwrap_or_default();
     assert!(matches(&record, secret));
     assert_eq!(
-        (
-            record.agent_id.as_str(),
-            record.created_at,
-            record.revoked_at
-        ),
+        (record.agent_id.as_str(), record.created_at, record.revoked_at),
         ("agent-1", NOW, None)
     );
 }
@@ -78,10 +72,7 @@ fn a_tampered_secret_does_not_match() {
         let mut tampered = secret.as_bytes().to_vec();
         tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap_or_default();
-        assert!(
-            !matches(&record, &tampered),
-            "changing character {i} went unnoticed"
-        );
+        assert!(!matches(&record, &tampered), "changing character {i} went unnoticed");
     }
     assert!(!matches(&record, ""));
 }

@@ -16,17 +16,8 @@ fn master_key() -> MasterKey {
     MasterKey::generate(&SystemEntropy)
 }
 
-fn new_ca(
-    master_key: &MasterKey,
-    validity_days: u32,
-) -> Result<(CertificateAuthority, CaRecord), IdentityError> {
-    CertificateAuthority::generate(
-        "Warden test CA",
-        NOW,
-        validity_days,
-        master_key,
-        &SystemEntropy,
-    )
+fn new_ca(master_key: &MasterKey, validity_days: u32) -> Result<(CertificateAuthority, CaRecord), IdentityError> {
+    CertificateAuthority::generate("Warden test CA", NOW, validity_days, master_key, &SystemEntropy)
 }
 
 /// A CSR that asks for far more than it should get: CN=admin, a DNS name, CA powers, server auth.
@@ -38,9 +29,7 @@ fn greedy_csr_for(key: &KeyPair) -> Result<String, rcgen::Error> {
     let mut params = CertificateParams::new(vec!["evil.example".to_string()])?;
     params.distinguished_name = DistinguishedName::new();
     params.distinguished_name.push(DnType::CommonName, "admin");
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "Warden");
+    params.distinguished_name.push(DnType::OrganizationName, "Warden");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.serialize_request(key)?.pem()
@@ -65,14 +54,7 @@ fn issue(
     validity_days: u32,
 ) -> Result<(Vec<u8>, CertificateRecord), Box<dyn std::error::Error>> {
     let csr = greedy_csr()?;
-    let (pem, record) = ca.sign_csr(
-        &csr,
-        "agent-1",
-        "research_bot",
-        NOW,
-        validity_days,
-        &SystemEntropy,
-    )?;
+    let (pem, record) = ca.sign_csr(&csr, "agent-1", "research_bot", NOW, validity_days, &SystemEntropy)?;
     Ok((pem_to_der(&pem)?, record))
 }
 
@@ -84,17 +66,12 @@ fn the_ca_certificate_is_a_constrained_self_signed_ca() -> TestResult {
     assert_eq!(pem_to_der(ca.certificate_pem())?, ca.certificate_der());
     let certificate = parse(ca.certificate_der())?;
     certificate.verify_signature(None)?;
-    let constraints = certificate
-        .basic_constraints()?
-        .ok_or("no basic constraints")?;
+    let constraints = certificate.basic_constraints()?.ok_or("no basic constraints")?;
     assert!(constraints.value.ca);
     assert_eq!(constraints.value.path_len_constraint, Some(0));
     let usage = certificate.key_usage()?.ok_or("no key usage")?;
     assert!(usage.value.key_cert_sign() && usage.value.crl_sign());
-    assert_eq!(
-        certificate.validity().not_before.timestamp(),
-        NOW.minus(60).unix()
-    );
+    assert_eq!(certificate.validity().not_before.timestamp(), NOW.minus(60).unix());
     assert_eq!(
         certificate.validity().not_after.timestamp(),
         NOW.plus(3650 * DAY).unix()
@@ -119,12 +96,7 @@ fn an_issued_certificate_chains_to_the_ca_and_names_only_the_agent() -> TestResu
     leaf.verify_signature(Some(ca_certificate.public_key()))?;
     assert_eq!(leaf.issuer(), ca_certificate.subject());
 
-    let cn = leaf
-        .subject()
-        .iter_common_name()
-        .next()
-        .ok_or("no CN")?
-        .as_str()?;
+    let cn = leaf.subject().iter_common_name().next().ok_or("no CN")?.as_str()?;
     let organizations: Vec<_> = leaf
         .subject()
         .iter_organization()
@@ -134,12 +106,7 @@ fn an_issued_certificate_chains_to_the_ca_and_names_only_the_agent() -> TestResu
     assert_eq!(organizations, vec![AGENT_ORGANIZATION]);
 
     let san = leaf.subject_alternative_name()?.ok_or("no SAN")?;
-    let names: Vec<String> = san
-        .value
-        .general_names
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let names: Vec<String> = san.value.general_names.iter().map(|n| n.to_string()).collect();
     assert_eq!(
         names,
         vec!["URI(urn:warden:agent:agent-1)".to_string()],
@@ -169,10 +136,7 @@ fn the_certificate_carries_the_requesters_key_whatever_its_algorithm() -> TestRe
         let der = pem_to_der(&pem)?;
         let leaf = parse(&der)?;
         leaf.verify_signature(Some(ca_certificate.public_key()))?;
-        assert_eq!(
-            leaf.public_key().raw,
-            key.subject_public_key_info().as_slice()
-        );
+        assert_eq!(leaf.public_key().raw, key.subject_public_key_info().as_slice());
     }
     Ok(())
 }
@@ -194,18 +158,11 @@ fn the_record_describes_the_certificate() -> TestResult {
     assert_eq!(leaf.raw_serial().len(), 16);
     assert_eq!(leaf.raw_serial()[0] & 0x80, 0, "serials are positive");
     assert_eq!(
-        (
-            record.agent_id.as_str(),
-            record.created_at,
-            record.revoked_at
-        ),
+        (record.agent_id.as_str(), record.created_at, record.revoked_at),
         ("agent-1", NOW, None)
     );
     assert_eq!(record.not_after, NOW.plus(30 * DAY));
-    assert_eq!(
-        leaf.validity().not_after.timestamp(),
-        NOW.plus(30 * DAY).unix()
-    );
+    assert_eq!(leaf.validity().not_after.timestamp(), NOW.plus(30 * DAY).unix());
     assert_eq!(leaf.validity().not_before.timestamp(), NOW.minus(60).unix());
     let (_, second) = issue(&ca, 30)?;
     assert_ne!(record.serial, second.serial, "serials are random");
@@ -217,19 +174,9 @@ fn certificates_do_not_outlive_the_ca() -> TestResult {
     let (ca, _) = new_ca(&master_key(), 10)?;
     let (der, record) = issue(&ca, 30)?;
     assert_eq!(record.not_after, NOW.plus(10 * DAY));
-    assert_eq!(
-        parse(&der)?.validity().not_after.timestamp(),
-        NOW.plus(10 * DAY).unix()
-    );
+    assert_eq!(parse(&der)?.validity().not_after.timestamp(), NOW.plus(10 * DAY).unix());
     let csr = greedy_csr()?;
-    let late = ca.sign_csr(
-        &csr,
-        "agent-1",
-        "bot",
-        NOW.plus(10 * DAY),
-        30,
-        &SystemEntropy,
-    );
+    let late = ca.sign_csr(&csr, "agent-1", "bot", NOW.plus(10 * DAY), 30, &SystemEntropy);
     assert!(matches!(late, Err(IdentityError::Certificate(_))));
     Ok(())
 }

@@ -58,7 +58,10 @@ fn retired_keys_verify_only_inside_their_grace_period() {
     assert!(ring.verifier(&old.kid, Timestamp::from_unix(3_000)).is_none());
     let jwks = ring.jwks(Timestamp::from_unix(2_500));
     assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
-    assert_eq!(ring.jwks(Timestamp::from_unix(3_000))["keys"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        ring.jwks(Timestamp::from_unix(3_000))["keys"].as_array().map(Vec::len),
+        Some(1)
+    );
 
     // Loaded after the grace period, the old key is gone entirely.
     let later = loaded(&records, &master, 3_001);
@@ -81,13 +84,31 @@ fn jwks_entries_are_okp_ed25519_with_kid() {
 
 #[test]
 fn next_rotation_is_random_within_bounds() {
-    let policy = RotationPolicy { min: Seconds::hours(24), max: Seconds::hours(168), grace: Seconds::hours(24) };
+    let policy = RotationPolicy {
+        min: Seconds::hours(24),
+        max: Seconds::hours(168),
+        grace: Seconds::hours(24),
+    };
     let clock = ManualClock::at(Timestamp::from_unix(1_000_000));
     let now = warden_core::Clock::now(&clock);
-    let picks: Vec<i64> = (0..200).map(|_| policy.next_rotation(now, &SystemEntropy).unix()).collect();
-    assert!(picks.iter().all(|p| (now.plus(86_400).unix()..=now.plus(604_800).unix()).contains(p)));
+    let picks: Vec<i64> = (0..200)
+        .map(|_| policy.next_rotation(now, &SystemEntropy).unix())
+        .collect();
+    assert!(
+        picks
+            .iter()
+            .all(|p| (now.plus(86_400).unix()..=now.plus(604_800).unix()).contains(p))
+    );
     let distinct: std::collections::HashSet<_> = picks.iter().collect();
-    assert!(distinct.len() > 150, "rotation times should be unpredictable, got {} distinct", distinct.len());
-    let fixed = RotationPolicy { min: Seconds::hours(1), max: Seconds::hours(1), grace: Seconds::hours(1) };
+    assert!(
+        distinct.len() > 150,
+        "rotation times should be unpredictable, got {} distinct",
+        distinct.len()
+    );
+    let fixed = RotationPolicy {
+        min: Seconds::hours(1),
+        max: Seconds::hours(1),
+        grace: Seconds::hours(1),
+    };
     assert_eq!(fixed.next_rotation(now, &SystemEntropy), now.plus(3600));
 }

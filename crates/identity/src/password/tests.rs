@@ -40,10 +40,7 @@ fn default_policy_is_the_seed_policy() {
     let parsed: Result<PasswordPolicy, _> = serde_json::from_str(seed);
     assert_eq!(parsed.ok(), Some(PasswordPolicy::default()));
     let partial: Result<PasswordPolicy, _> = serde_json::from_str(r#"{"min_length": 20}"#);
-    assert_eq!(
-        partial.ok().map(|p| (p.min_length, p.history_size)),
-        Some((20, 5))
-    );
+    assert_eq!(partial.ok().map(|p| (p.min_length, p.history_size)), Some((20, 5)));
 }
 
 #[test]
@@ -82,10 +79,7 @@ fn every_broken_rule_is_listed_and_the_password_is_not() {
     let broken = violations(&PasswordPolicy::default(), "abc");
     assert_eq!(broken.len(), 4, "{broken:?}");
     let error = PasswordPolicy::default().check(&Secret::new("abc"));
-    let shown = error
-        .map_err(|e| format!("{e} {e:?}"))
-        .err()
-        .unwrap_or_default();
+    let shown = error.map_err(|e| format!("{e} {e:?}")).err().unwrap_or_default();
     assert!(!shown.contains("abc"), "{shown}");
 }
 
@@ -99,39 +93,19 @@ fn length_counts_characters_and_is_bounded_in_bytes() {
         require_special: false,
         ..PasswordPolicy::default()
     };
-    assert!(
-        violations(&lax, "äöüß").is_empty(),
-        "four characters, eight bytes"
-    );
-    assert!(
-        violations(&lax, "")
-            .iter()
-            .any(|v| v.contains("at least 4"))
-    );
+    assert!(violations(&lax, "äöüß").is_empty(), "four characters, eight bytes");
+    assert!(violations(&lax, "").iter().any(|v| v.contains("at least 4")));
     let huge = "a".repeat(MAX_PASSWORD_BYTES + 1);
-    assert!(
-        violations(&lax, &huge)
-            .iter()
-            .any(|v| v.contains("at most 1024 bytes"))
-    );
-    let zero = PasswordPolicy {
-        min_length: 0,
-        ..lax
-    };
-    assert_eq!(
-        violations(&zero, "").len(),
-        1,
-        "an empty password is never accepted"
-    );
+    assert!(violations(&lax, &huge).iter().any(|v| v.contains("at most 1024 bytes")));
+    let zero = PasswordPolicy { min_length: 0, ..lax };
+    assert_eq!(violations(&zero, "").len(), 1, "an empty password is never accepted");
 }
 
 #[test]
 fn hash_and_verify_round_trip() {
     let hasher = cheap();
     let password = Secret::new(GOOD);
-    let phc = hasher
-        .hash(&password, &CountingEntropy::default())
-        .unwrap_or_default();
+    let phc = hasher.hash(&password, &CountingEntropy::default()).unwrap_or_default();
     assert!(phc.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{phc}");
     assert!(hasher.verify(&password, &phc));
     assert!(!hasher.verify(&Secret::new("Correct-Horse-43"), &phc));
@@ -142,12 +116,8 @@ fn hash_and_verify_round_trip() {
 fn salts_differ_between_hashes() {
     let hasher = cheap();
     let entropy = CountingEntropy::default();
-    let a = hasher
-        .hash(&Secret::new(GOOD), &entropy)
-        .unwrap_or_default();
-    let b = hasher
-        .hash(&Secret::new(GOOD), &entropy)
-        .unwrap_or_default();
+    let a = hasher.hash(&Secret::new(GOOD), &entropy).unwrap_or_default();
+    let b = hasher.hash(&Secret::new(GOOD), &entropy).unwrap_or_default();
     assert_ne!(a, b);
 }
 
@@ -164,9 +134,7 @@ fn a_hasher_verifies_hashes_made_with_other_costs() {
 fn malformed_or_foreign_hashes_never_match() {
     let hasher = cheap();
     let password = Secret::new(GOOD);
-    let phc = hasher
-        .hash(&password, &CountingEntropy::default())
-        .unwrap_or_default();
+    let phc = hasher.hash(&password, &CountingEntropy::default()).unwrap_or_default();
     let argon2i = phc.replacen("$argon2id$", "$argon2i$", 1);
     let truncated = &phc[..phc.len() - 5];
     for bad in [
@@ -185,18 +153,10 @@ fn malformed_or_foreign_hashes_never_match() {
 #[test]
 fn the_dummy_hash_is_well_formed_and_never_matches() {
     let hasher = cheap();
-    assert!(
-        PasswordHash::new(&hasher.dummy_phc).is_ok(),
-        "{}",
-        hasher.dummy_phc
-    );
+    assert!(PasswordHash::new(&hasher.dummy_phc).is_ok(), "{}", hasher.dummy_phc);
     assert!(!hasher.verify(&Secret::new(GOOD), &hasher.dummy_phc));
     hasher.dummy_verify(&Secret::new(GOOD));
-    assert!(
-        PasswordHasher::default()
-            .dummy_phc
-            .contains("m=19456,t=2,p=1")
-    );
+    assert!(PasswordHasher::default().dummy_phc.contains("m=19456,t=2,p=1"));
 }
 
 #[test]
@@ -354,10 +314,7 @@ fn lockout_arithmetic() {
         ..policy
     };
     assert_eq!(never_off.lock_after(0, now), None);
-    assert_eq!(
-        never_off.lock_after(1, now),
-        Some(Timestamp::from_unix(1_300))
-    );
+    assert_eq!(never_off.lock_after(1, now), Some(Timestamp::from_unix(1_300)));
 
     let locked = record(0, Some(1_300));
     assert_eq!(
@@ -382,9 +339,6 @@ fn debug_output_never_shows_a_password() {
         "a1",
         Timestamp::EPOCH,
     );
-    let shown = format!(
-        "{password:?} {hasher:?} {record:?} {:?}",
-        PasswordPolicy::default()
-    );
+    let shown = format!("{password:?} {hasher:?} {record:?} {:?}", PasswordPolicy::default());
     assert!(!shown.contains(GOOD), "{shown}");
 }

@@ -1,8 +1,8 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair,
-    EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _,
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm,
+    Ed25519KeyPair, KeyPair as _,
 };
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use warden_core::SystemEntropy;
@@ -16,10 +16,7 @@ const NOW: Timestamp = Timestamp::from_unix(1_700_000_000);
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())
         .step_by(2)
-        .filter_map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
+        .filter_map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
         .collect()
 }
 
@@ -96,9 +93,7 @@ fn ed25519() -> Result<Ed25519KeyPair, aws_lc_rs::error::Unspecified> {
     Ed25519KeyPair::generate()
 }
 
-fn p256(
-    alg: &'static EcdsaSigningAlgorithm,
-) -> Result<EcdsaKeyPair, aws_lc_rs::error::Unspecified> {
+fn p256(alg: &'static EcdsaSigningAlgorithm) -> Result<EcdsaKeyPair, aws_lc_rs::error::Unspecified> {
     EcdsaKeyPair::generate(alg)
 }
 
@@ -119,26 +114,11 @@ fn rfc8032_test_1_verifies_through_the_login_path() {
         "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
     ));
     assert_eq!((public_key.len(), signature.len()), (32, 64));
-    assert!(verify_signature(
-        KeyAlgorithm::Ed25519,
-        &public_key,
-        b"",
-        &signature
-    ));
-    assert!(!verify_signature(
-        KeyAlgorithm::Ed25519,
-        &public_key,
-        b"x",
-        &signature
-    ));
+    assert!(verify_signature(KeyAlgorithm::Ed25519, &public_key, b"", &signature));
+    assert!(!verify_signature(KeyAlgorithm::Ed25519, &public_key, b"x", &signature));
     let mut flipped = signature.clone();
     flipped[0] ^= 1;
-    assert!(!verify_signature(
-        KeyAlgorithm::Ed25519,
-        &public_key,
-        b"",
-        &flipped
-    ));
+    assert!(!verify_signature(KeyAlgorithm::Ed25519, &public_key, b"", &flipped));
     assert!(
         !verify_signature(KeyAlgorithm::P256, &public_key, b"", &signature),
         "wrong algorithm"
@@ -147,20 +127,14 @@ fn rfc8032_test_1_verifies_through_the_login_path() {
 
 #[test]
 fn the_message_is_domain_separated() {
-    assert_eq!(
-        challenge_message("abc"),
-        b"warden-key-login-v1:abc".to_vec()
-    );
+    assert_eq!(challenge_message("abc"), b"warden-key-login-v1:abc".to_vec());
 }
 
 #[test]
 fn challenges_hold_only_the_nonce_hash() {
     let (nonce, challenge) = new_challenge("agent-1", NOW, Seconds::new(60), &SystemEntropy);
     assert_eq!(nonce.len(), 43);
-    assert_eq!(
-        URL_SAFE_NO_PAD.decode(&nonce).map(|b| b.len()).ok(),
-        Some(32)
-    );
+    assert_eq!(URL_SAFE_NO_PAD.decode(&nonce).map(|b| b.len()).ok(), Some(32));
     assert_eq!(challenge.nonce_hash, nonce_hash(&nonce));
     assert_eq!(challenge.expires_at, NOW.plus(60));
     assert!(!format!("{challenge:?}").contains(&nonce));
@@ -173,10 +147,7 @@ fn challenge_validity_checks_agent_and_expiry() {
     let (_, challenge) = new_challenge("agent-1", NOW, Seconds::new(60), &SystemEntropy);
     assert!(challenge_valid(&challenge, "agent-1", NOW));
     assert!(challenge_valid(&challenge, "agent-1", NOW.plus(59)));
-    assert!(
-        !challenge_valid(&challenge, "agent-1", NOW.plus(60)),
-        "expired"
-    );
+    assert!(!challenge_valid(&challenge, "agent-1", NOW.plus(60)), "expired");
     assert!(
         !challenge_valid(&challenge, "agent-2", NOW),
         "another agent's challenge"
@@ -197,17 +168,11 @@ fn real_signatures_verify_and_wrong_ones_do_not() -> TestResult {
             URL_SAFE_NO_PAD.encode(&signature),
             URL_SAFE.encode(&signature),
         ] {
-            assert!(
-                verify_challenge(&stored, &nonce, &encoded),
-                "{name}: {encoded}"
-            );
+            assert!(verify_challenge(&stored, &nonce, &encoded), "{name}: {encoded}");
         }
         let good = URL_SAFE_NO_PAD.encode(&signature);
         let (other_nonce, _) = new_challenge("agent-1", NOW, Seconds::new(60), &SystemEntropy);
-        assert!(
-            !verify_challenge(&stored, &other_nonce, &good),
-            "{name}: wrong nonce"
-        );
+        assert!(!verify_challenge(&stored, &other_nonce, &good), "{name}: wrong nonce");
         let bare = URL_SAFE_NO_PAD.encode(key.sign(nonce.as_bytes()));
         assert!(
             !verify_challenge(&stored, &nonce, &bare),
@@ -218,18 +183,8 @@ fn real_signatures_verify_and_wrong_ones_do_not() -> TestResult {
         let mut flipped = signature.clone();
         flipped[10] ^= 0x40;
         let flipped = URL_SAFE_NO_PAD.encode(&flipped);
-        for bad in [
-            &truncated,
-            &flipped,
-            "",
-            "!!!!",
-            "AAAA",
-            &"A".repeat(100_000),
-        ] {
-            assert!(
-                !verify_challenge(&stored, &nonce, bad),
-                "{name}: {bad:.40} accepted"
-            );
+        for bad in [&truncated, &flipped, "", "!!!!", "AAAA", &"A".repeat(100_000)] {
+            assert!(!verify_challenge(&stored, &nonce, bad), "{name}: {bad:.40} accepted");
         }
         assert!(!verify_challenge(&stored, &"n".repeat(10_000), &good));
     }

@@ -25,15 +25,28 @@ struct Entry {
 
 impl VerifiedCache {
     pub fn new(capacity: usize) -> Self {
-        VerifiedCache { capacity: capacity.max(1), entries: Mutex::new(HashMap::new()) }
+        VerifiedCache {
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Verifies `token`, from the cache when it was verified before.
-    pub fn verify(&self, token: &str, kind: TokenKind, keyring: &Keyring, expect: &Expectations, now: Timestamp) -> Result<Claims, TokenError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        keyring: &Keyring,
+        expect: &Expectations,
+        now: Timestamp,
+    ) -> Result<Claims, TokenError> {
         if token.len() > super::MAX_TOKEN_BYTES {
             return Err(TokenError::TooLarge);
         }
-        let key: [u8; 32] = digest(&SHA256, token.as_bytes()).as_ref().try_into().map_err(|_| TokenError::Malformed)?;
+        let key: [u8; 32] = digest(&SHA256, token.as_bytes())
+            .as_ref()
+            .try_into()
+            .map_err(|_| TokenError::Malformed)?;
         let cached = self.entries.lock().ok().and_then(|map| map.get(&key).cloned());
         if let Some(entry) = cached {
             if keyring.verifier(&entry.kid, now).is_none() {
@@ -45,7 +58,14 @@ impl VerifiedCache {
         }
         let claims = verify(token, kind, keyring, expect, now)?;
         let kid = super::check_header(token).unwrap_or_default();
-        self.insert(key, Entry { kid, claims: claims.clone() }, now);
+        self.insert(
+            key,
+            Entry {
+                kid,
+                claims: claims.clone(),
+            },
+            now,
+        );
         Ok(claims)
     }
 

@@ -31,8 +31,7 @@ impl RevocationList {
     }
 
     pub fn is_revoked(&self, claims: &Claims) -> bool {
-        self.tokens.contains_key(&claims.jti)
-            || claims.sid.as_ref().is_some_and(|sid| self.families.contains_key(sid))
+        self.tokens.contains_key(&claims.jti) || claims.sid.as_ref().is_some_and(|sid| self.families.contains_key(sid))
     }
 
     /// Forgets entries whose tokens have expired anyway.

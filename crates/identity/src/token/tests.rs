@@ -12,13 +12,19 @@ use crate::keyring::{Keyring, generate_key};
 const NOW: i64 = 1_800_000_000;
 
 fn expectations() -> Expectations {
-    Expectations { issuer: "warden".into(), audience: "warden".into(), leeway: 30 }
+    Expectations {
+        issuer: "warden".into(),
+        audience: "warden".into(),
+        leeway: 30,
+    }
 }
 
 fn ring() -> Keyring {
     let master = MasterKey::generate(&SystemEntropy);
     let record = generate_key(Timestamp::from_unix(NOW - 10), &master, &SystemEntropy);
-    let Ok(record) = record else { unreachable!("generation works") };
+    let Ok(record) = record else {
+        unreachable!("generation works")
+    };
     match Keyring::load(&[record], &master, Timestamp::from_unix(NOW)) {
         Ok(Some(ring)) => ring,
         _ => unreachable!("a fresh key loads"),
@@ -26,7 +32,15 @@ fn ring() -> Keyring {
 }
 
 fn claims(kind: TokenKind) -> Claims {
-    Claims::new(kind, "warden", Audience::One("warden".into()), "agent-1", "jti-1".into(), Timestamp::from_unix(NOW), 300)
+    Claims::new(
+        kind,
+        "warden",
+        Audience::One("warden".into()),
+        "agent-1",
+        "jti-1".into(),
+        Timestamp::from_unix(NOW),
+        300,
+    )
 }
 
 fn signed(ring: &Keyring, claims: &Claims) -> String {
@@ -44,9 +58,15 @@ fn check(token: &str, kind: TokenKind, ring: &Keyring, at: i64) -> Result<Claims
 fn round_trip_and_header() {
     let ring = ring();
     let token = signed(&ring, &claims(TokenKind::Access));
-    assert_eq!(check(&token, TokenKind::Access, &ring, NOW), Ok(claims(TokenKind::Access)));
+    assert_eq!(
+        check(&token, TokenKind::Access, &ring, NOW),
+        Ok(claims(TokenKind::Access))
+    );
     let header = jsonwebtoken::decode_header(&token).ok();
-    assert_eq!(header.as_ref().and_then(|h| h.kid.clone()).as_deref(), Some(ring.current().kid()));
+    assert_eq!(
+        header.as_ref().and_then(|h| h.kid.clone()).as_deref(),
+        Some(ring.current().kid())
+    );
     assert_eq!(header.and_then(|h| h.typ).as_deref(), Some("at+jwt"));
 }
 
@@ -60,7 +80,13 @@ fn one_kind_never_passes_as_another() {
         (TokenKind::Passport, TokenKind::Refresh),
     ] {
         let token = signed(&ring, &claims(have));
-        assert_eq!(check(&token, want, &ring, NOW), Err(TokenError::WrongType { expected: want, found: have }));
+        assert_eq!(
+            check(&token, want, &ring, NOW),
+            Err(TokenError::WrongType {
+                expected: want,
+                found: have
+            })
+        );
     }
 }
 
@@ -69,9 +95,15 @@ fn time_is_checked_with_leeway() {
     let ring = ring();
     let token = signed(&ring, &claims(TokenKind::Access));
     assert!(check(&token, TokenKind::Access, &ring, NOW + 300 + 29).is_ok());
-    assert_eq!(check(&token, TokenKind::Access, &ring, NOW + 300 + 30), Err(TokenError::Expired));
+    assert_eq!(
+        check(&token, TokenKind::Access, &ring, NOW + 300 + 30),
+        Err(TokenError::Expired)
+    );
     assert!(check(&token, TokenKind::Access, &ring, NOW - 30).is_ok());
-    assert_eq!(check(&token, TokenKind::Access, &ring, NOW - 31), Err(TokenError::NotYetValid));
+    assert_eq!(
+        check(&token, TokenKind::Access, &ring, NOW - 31),
+        Err(TokenError::NotYetValid)
+    );
 }
 
 #[test]
@@ -79,16 +111,25 @@ fn issuer_and_audience_must_match() {
     let ring = ring();
     let mut c = claims(TokenKind::Access);
     c.iss = "someone-else".into();
-    assert_eq!(check(&signed(&ring, &c), TokenKind::Access, &ring, NOW), Err(TokenError::Issuer));
+    assert_eq!(
+        check(&signed(&ring, &c), TokenKind::Access, &ring, NOW),
+        Err(TokenError::Issuer)
+    );
     let mut c = claims(TokenKind::Access);
     c.aud = Audience::Many(vec!["billing".into()]);
-    assert_eq!(check(&signed(&ring, &c), TokenKind::Access, &ring, NOW), Err(TokenError::Audience));
+    assert_eq!(
+        check(&signed(&ring, &c), TokenKind::Access, &ring, NOW),
+        Err(TokenError::Audience)
+    );
 }
 
 #[test]
 fn a_token_from_another_keyring_is_unknown() {
     let token = signed(&ring(), &claims(TokenKind::Access));
-    assert_eq!(check(&token, TokenKind::Access, &ring(), NOW), Err(TokenError::UnknownKey));
+    assert_eq!(
+        check(&token, TokenKind::Access, &ring(), NOW),
+        Err(TokenError::UnknownKey)
+    );
 }
 
 #[test]
@@ -100,12 +141,18 @@ fn tampered_payload_fails_the_signature() {
     forged.sub = "admin".into();
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap_or_default());
     let tampered = format!("{}.{}.{}", parts[0], payload, parts[2]);
-    assert_eq!(check(&tampered, TokenKind::Access, &ring, NOW), Err(TokenError::Signature));
+    assert_eq!(
+        check(&tampered, TokenKind::Access, &ring, NOW),
+        Err(TokenError::Signature)
+    );
     // And a signature with one bit flipped.
     let mut sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap_or_default();
     sig[0] ^= 1;
     let flipped = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(sig));
-    assert_eq!(check(&flipped, TokenKind::Access, &ring, NOW), Err(TokenError::Signature));
+    assert_eq!(
+        check(&flipped, TokenKind::Access, &ring, NOW),
+        Err(TokenError::Signature)
+    );
 }
 
 fn with_header(ring: &Keyring, header: serde_json::Value, c: &Claims) -> String {
@@ -128,7 +175,13 @@ fn alg_none_and_other_algorithms_are_refused() {
     assert!(check(&none, TokenKind::Access, &ring, NOW).is_err());
     for alg in ["HS256", "RS256", "ES256", "PS256"] {
         let token = with_header(&ring, serde_json::json!({"alg": alg, "kid": kid}), &c);
-        assert!(matches!(check(&token, TokenKind::Access, &ring, NOW), Err(TokenError::Algorithm(_))), "{alg} accepted");
+        assert!(
+            matches!(
+                check(&token, TokenKind::Access, &ring, NOW),
+                Err(TokenError::Algorithm(_))
+            ),
+            "{alg} accepted"
+        );
     }
 }
 
@@ -140,8 +193,13 @@ fn hmac_with_the_public_key_as_secret_is_refused() {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(ring.current().kid().to_owned());
     let token = jsonwebtoken::encode(&header, &claims(TokenKind::Access), &EncodingKey::from_secret(&public));
-    let Ok(token) = token else { unreachable!("hs256 encoding works") };
-    assert!(matches!(check(&token, TokenKind::Access, &ring, NOW), Err(TokenError::Algorithm(_))));
+    let Ok(token) = token else {
+        unreachable!("hs256 encoding works")
+    };
+    assert!(matches!(
+        check(&token, TokenKind::Access, &ring, NOW),
+        Err(TokenError::Algorithm(_))
+    ));
 }
 
 #[test]
@@ -152,17 +210,29 @@ fn keys_named_by_the_token_are_refused() {
     let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode([1u8; 32])});
     let cases = [
         ("jwk", serde_json::json!({"alg": "EdDSA", "kid": kid, "jwk": jwk})),
-        ("jku", serde_json::json!({"alg": "EdDSA", "kid": kid, "jku": "https://evil.example/jwks"})),
-        ("x5u", serde_json::json!({"alg": "EdDSA", "kid": kid, "x5u": "https://evil.example/cert"})),
+        (
+            "jku",
+            serde_json::json!({"alg": "EdDSA", "kid": kid, "jku": "https://evil.example/jwks"}),
+        ),
+        (
+            "x5u",
+            serde_json::json!({"alg": "EdDSA", "kid": kid, "x5u": "https://evil.example/cert"}),
+        ),
         ("x5c", serde_json::json!({"alg": "EdDSA", "kid": kid, "x5c": ["MIIB"]})),
         ("crit", serde_json::json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"]})),
     ];
     for (name, header) in cases {
         let token = with_header(&ring, header, &c);
-        assert_eq!(check(&token, TokenKind::Access, &ring, NOW), Err(TokenError::ForbiddenHeader(name)));
+        assert_eq!(
+            check(&token, TokenKind::Access, &ring, NOW),
+            Err(TokenError::ForbiddenHeader(name))
+        );
     }
     let no_kid = with_header(&ring, serde_json::json!({"alg": "EdDSA"}), &c);
-    assert_eq!(check(&no_kid, TokenKind::Access, &ring, NOW), Err(TokenError::MissingKeyId));
+    assert_eq!(
+        check(&no_kid, TokenKind::Access, &ring, NOW),
+        Err(TokenError::MissingKeyId)
+    );
 }
 
 #[test]
@@ -170,8 +240,19 @@ fn garbage_and_huge_tokens_are_refused_without_panicking() {
     let ring = ring();
     let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
     assert_eq!(check(&huge, TokenKind::Access, &ring, NOW), Err(TokenError::TooLarge));
-    for garbage in ["", ".", "..", "a.b.c", "eyJhbGciOiJFZERTQSJ9..", "\u{0}\u{1}", "💥.💥.💥"] {
-        assert!(check(garbage, TokenKind::Access, &ring, NOW).is_err(), "{garbage:?} accepted");
+    for garbage in [
+        "",
+        ".",
+        "..",
+        "a.b.c",
+        "eyJhbGciOiJFZERTQSJ9..",
+        "\u{0}\u{1}",
+        "💥.💥.💥",
+    ] {
+        assert!(
+            check(garbage, TokenKind::Access, &ring, NOW).is_err(),
+            "{garbage:?} accepted"
+        );
     }
 }
 
@@ -206,13 +287,33 @@ fn the_cache_honours_expiry_and_key_retirement() {
     let cache = VerifiedCache::new(4);
     let token = signed(&ring, &claims(TokenKind::Passport));
     let at = |t| Timestamp::from_unix(t);
-    assert!(cache.verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW)).is_ok());
+    assert!(
+        cache
+            .verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW))
+            .is_ok()
+    );
     assert_eq!(cache.len(), 1);
-    assert!(cache.verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW + 1)).is_ok());
-    assert_eq!(cache.verify(&token, TokenKind::Access, &ring, &expectations(), at(NOW)).err().map(|e| matches!(e, TokenError::WrongType { .. })), Some(true));
-    assert_eq!(cache.verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW + 400)), Err(TokenError::Expired));
+    assert!(
+        cache
+            .verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW + 1))
+            .is_ok()
+    );
+    assert_eq!(
+        cache
+            .verify(&token, TokenKind::Access, &ring, &expectations(), at(NOW))
+            .err()
+            .map(|e| matches!(e, TokenError::WrongType { .. })),
+        Some(true)
+    );
+    assert_eq!(
+        cache.verify(&token, TokenKind::Passport, &ring, &expectations(), at(NOW + 400)),
+        Err(TokenError::Expired)
+    );
     // A keyring that no longer holds the key refuses the cached token too.
-    assert_eq!(cache.verify(&token, TokenKind::Passport, &self::ring(), &expectations(), at(NOW)), Err(TokenError::UnknownKey));
+    assert_eq!(
+        cache.verify(&token, TokenKind::Passport, &self::ring(), &expectations(), at(NOW)),
+        Err(TokenError::UnknownKey)
+    );
     // The cache stays bounded.
     for i in 0..20 {
         let mut c = claims(TokenKind::Passport);
@@ -226,27 +327,49 @@ fn the_cache_honours_expiry_and_key_retirement() {
 /// keyring uses to sign and verified by the same verifier it uses to verify.
 #[test]
 fn rfc8037_ed25519_vector() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/jose/cookbook/curve25519/jws.json");
-    let Ok(text) = std::fs::read_to_string(path) else { unreachable!("the cookbook corpus is beside the repo: {path}") };
-    let Ok(vector) = serde_json::from_str::<serde_json::Value>(&text) else { unreachable!("valid JSON") };
-    let d = URL_SAFE_NO_PAD.decode(vector["input"]["key"]["d"].as_str().unwrap_or_default()).unwrap_or_default();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora/jose/cookbook/curve25519/jws.json"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        unreachable!("the cookbook corpus is beside the repo: {path}")
+    };
+    let Ok(vector) = serde_json::from_str::<serde_json::Value>(&text) else {
+        unreachable!("valid JSON")
+    };
+    let d = URL_SAFE_NO_PAD
+        .decode(vector["input"]["key"]["d"].as_str().unwrap_or_default())
+        .unwrap_or_default();
     let x = vector["input"]["key"]["x"].as_str().unwrap_or_default();
     let signing_input = vector["signing"]["sig-input"].as_str().unwrap_or_default();
     let expected = vector["signing"]["sig"].as_str().unwrap_or_default();
 
     let pair = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(&d);
-    let Ok(pair) = pair else { unreachable!("the RFC seed is valid") };
-    let Ok(pkcs8) = pair.to_pkcs8v1() else { unreachable!("pkcs8 encoding") };
-    let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &EncodingKey::from_ed_der(pkcs8.as_ref()), Algorithm::EdDSA);
+    let Ok(pair) = pair else {
+        unreachable!("the RFC seed is valid")
+    };
+    let Ok(pkcs8) = pair.to_pkcs8v1() else {
+        unreachable!("pkcs8 encoding")
+    };
+    let signature = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &EncodingKey::from_ed_der(pkcs8.as_ref()),
+        Algorithm::EdDSA,
+    );
     assert_eq!(signature.ok().as_deref(), Some(expected));
 
-    let Ok(public) = URL_SAFE_NO_PAD.decode(x) else { unreachable!("valid x") };
+    let Ok(public) = URL_SAFE_NO_PAD.decode(x) else {
+        unreachable!("valid x")
+    };
     let key = jsonwebtoken::DecodingKey::from_ed_der(&public);
     let verified = jsonwebtoken::crypto::verify(expected, signing_input.as_bytes(), &key, Algorithm::EdDSA);
     assert_eq!(verified.ok(), Some(true));
     let mut wrong = signing_input.to_owned();
     wrong.push('x');
-    assert_ne!(jsonwebtoken::crypto::verify(expected, wrong.as_bytes(), &key, Algorithm::EdDSA).ok(), Some(true));
+    assert_ne!(
+        jsonwebtoken::crypto::verify(expected, wrong.as_bytes(), &key, Algorithm::EdDSA).ok(),
+        Some(true)
+    );
 }
 
 /// RFC 7520 §4.1–4.4 (RS256, PS384, ES512, HS256): algorithms Warden does not issue are refused at
@@ -255,11 +378,26 @@ fn rfc8037_ed25519_vector() {
 fn rfc7520_algorithms_warden_does_not_issue_are_refused() {
     let ring = ring();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/jose/cookbook/jws");
-    for file in ["4_1.rsa_v15_signature.json", "4_2.rsa-pss_signature.json", "4_3.ecdsa_signature.json", "4_4.hmac-sha2_integrity_protection.json"] {
-        let Ok(text) = std::fs::read_to_string(format!("{dir}/{file}")) else { unreachable!("corpus file {file}") };
-        let Ok(vector) = serde_json::from_str::<serde_json::Value>(&text) else { unreachable!("valid JSON") };
+    for file in [
+        "4_1.rsa_v15_signature.json",
+        "4_2.rsa-pss_signature.json",
+        "4_3.ecdsa_signature.json",
+        "4_4.hmac-sha2_integrity_protection.json",
+    ] {
+        let Ok(text) = std::fs::read_to_string(format!("{dir}/{file}")) else {
+            unreachable!("corpus file {file}")
+        };
+        let Ok(vector) = serde_json::from_str::<serde_json::Value>(&text) else {
+            unreachable!("valid JSON")
+        };
         let compact = vector["output"]["compact"].as_str().unwrap_or_default();
         assert!(!compact.is_empty(), "{file} has a compact form");
-        assert!(matches!(check(compact, TokenKind::Access, &ring, NOW), Err(TokenError::Algorithm(_))), "{file}");
+        assert!(
+            matches!(
+                check(compact, TokenKind::Access, &ring, NOW),
+                Err(TokenError::Algorithm(_))
+            ),
+            "{file}"
+        );
     }
 }

@@ -9,7 +9,9 @@ fn resolve(text: &str) -> Result<Config, ConfigError> {
 #[test]
 fn the_generated_file_parses_to_the_defaults() {
     let config = resolve(include_str!("../init/warden.yaml"));
-    let Ok(config) = config else { unreachable!("the shipped warden.yaml must parse: {config:?}") };
+    let Ok(config) = config else {
+        unreachable!("the shipped warden.yaml must parse: {config:?}")
+    };
     assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
     assert_eq!(config.store_url, "sqlite:///data/warden.db?mode=rwc");
     assert_eq!(config.auth.access_ttl, Seconds::hours(1));
@@ -27,17 +29,25 @@ fn an_empty_file_is_all_defaults() {
 
 #[test]
 fn unknown_keys_are_errors_naming_their_path() {
-    let error = resolve("auth:\n  password_policy:\n    min_lenght: 3\n").err().map(|e| e.to_string()).unwrap_or_default();
+    let error = resolve("auth:\n  password_policy:\n    min_lenght: 3\n")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(error.contains("auth.password_policy"), "{error}");
     assert!(error.contains("min_lenght"), "{error}");
-    let error = resolve("serverr: {}\n").err().map(|e| e.to_string()).unwrap_or_default();
+    let error = resolve("serverr: {}\n")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(error.contains("serverr"), "{error}");
 }
 
 #[test]
 fn seed_004_auth_keys_are_accepted() {
     let text = "auth:\n  token_expiry: 3600\n  refresh_token_expiry: 604800\n  max_failed_attempts: 5\n  lockout_duration: 300\n  password_policy:\n    min_length: 12\n    require_uppercase: true\n    require_lowercase: true\n    require_numbers: true\n    require_special: true\n    max_age_days: 90\n    history_size: 5\n";
-    let Ok(config) = resolve(text) else { unreachable!("seed 004 keys must parse") };
+    let Ok(config) = resolve(text) else {
+        unreachable!("seed 004 keys must parse")
+    };
     assert_eq!(config.auth.refresh_ttl, Seconds::days(7));
     assert_eq!(config.auth.lockout.lockout_duration, Seconds::new(300));
 }
@@ -50,7 +60,10 @@ fn invalid_values_name_the_field() {
         ("keys:\n  rotation: {min: 2h, max: 1h, grace: 1h}\n", "keys.rotation"),
         ("auth:\n  max_failed_attempts: 0\n", "auth.max_failed_attempts"),
         ("log:\n  format: xml\n", "log.format"),
-        ("server:\n  tls: {cert: a, key: b, client_auth: sometimes}\n", "server.tls.client_auth"),
+        (
+            "server:\n  tls: {cert: a, key: b, client_auth: sometimes}\n",
+            "server.tls.client_auth",
+        ),
         ("auth:\n  token_expiry: 5 parsecs\n", "auth.token_expiry"),
     ];
     for (text, field) in cases {
@@ -62,8 +75,14 @@ fn invalid_values_name_the_field() {
 #[test]
 fn overrides_win_over_the_file() {
     let raw = parse("t", "server:\n  listen: 127.0.0.1:1\n").ok().unwrap_or_default();
-    let overrides = Overrides { listen: Some("127.0.0.1:9999".into()), store_url: Some("postgres://x@y/z".into()), ..Overrides::default() };
-    let Ok(config) = Config::resolve(raw, overrides, Path::new("/d")) else { unreachable!() };
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:9999".into()),
+        store_url: Some("postgres://x@y/z".into()),
+        ..Overrides::default()
+    };
+    let Ok(config) = Config::resolve(raw, overrides, Path::new("/d")) else {
+        unreachable!()
+    };
     assert_eq!(config.listen.port(), 9999);
     assert_eq!(config.store_url, "postgres://x@y/z");
 }

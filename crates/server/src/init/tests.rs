@@ -12,7 +12,9 @@ fn mode(path: &Path) -> u32 {
 fn first_start_creates_everything_and_a_second_reuses_it() {
     let Ok(dir) = tempfile::tempdir() else { unreachable!() };
     let data = dir.path().join("warden-data");
-    let Ok(first) = init(&data, &SystemEntropy) else { unreachable!("init works in a temp dir") };
+    let Ok(first) = init(&data, &SystemEntropy) else {
+        unreachable!("init works in a temp dir")
+    };
     let token = first.new_admin_token.map(|t| t.to_string()).unwrap_or_default();
     assert!(token.starts_with("wdn_admin_") && token.len() > 40);
     assert_eq!(mode(&data.join(MASTER_KEY_FILE)), 0o600);
@@ -20,9 +22,15 @@ fn first_start_creates_everything_and_a_second_reuses_it() {
     assert!(data.join(CONFIG_FILE).exists() && data.join(POLICY_DIR).join("default.yaml").exists());
     let key_before = fs::read(data.join(MASTER_KEY_FILE)).unwrap_or_default();
 
-    let Ok(second) = init(&data, &SystemEntropy) else { unreachable!() };
+    let Ok(second) = init(&data, &SystemEntropy) else {
+        unreachable!()
+    };
     assert!(second.new_admin_token.is_none(), "the admin token is printed only once");
-    assert_eq!(fs::read(data.join(MASTER_KEY_FILE)).unwrap_or_default(), key_before, "never overwritten");
+    assert_eq!(
+        fs::read(data.join(MASTER_KEY_FILE)).unwrap_or_default(),
+        key_before,
+        "never overwritten"
+    );
     assert_eq!(admin_token(&data).map(|t| t.to_string()).ok(), Some(token));
     assert!(master_key(&data).is_ok());
 }

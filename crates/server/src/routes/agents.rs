@@ -1,7 +1,7 @@
 //! Administration of the registry: agents, their status, and the credentials they log in with.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,7 +12,7 @@ use warden_identity::repo::{AgentRepository, CredentialRepository};
 use warden_identity::{Agent, AgentPatch, NewAgent, StatusChange};
 
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson, RequestId};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, RequestId};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,7 +74,11 @@ fn event(state: &AppState, kind: &str, agent_id: &str, request_id: &RequestId) -
 }
 
 pub async fn find(state: &AppState, id: &str) -> Result<Agent, ApiError> {
-    state.store.agent(id).await?.ok_or_else(|| ApiError::NotFound(format!("no agent `{id}`")))
+    state
+        .store
+        .agent(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no agent `{id}`")))
 }
 
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body = CreateAgent,
@@ -98,12 +102,22 @@ pub async fn create(
     let password = match &body.password {
         Some(password) => {
             let auth = &state.config.auth;
-            Some(change(None, password, &auth.password_policy, &state.hasher, state.entropy.as_ref(), &agent.id, now)?)
+            Some(change(
+                None,
+                password,
+                &auth.password_policy,
+                &state.hasher,
+                state.entropy.as_ref(),
+                &agent.id,
+                now,
+            )?)
         }
         None => None,
     };
     state.store.insert_agent(&agent).await.map_err(|e| match e {
-        warden_core::StoreError::Conflict(_) => ApiError::Conflict(format!("an agent named `{}` already exists", agent.name)),
+        warden_core::StoreError::Conflict(_) => {
+            ApiError::Conflict(format!("an agent named `{}` already exists", agent.name))
+        }
         other => other.into(),
     })?;
     if let Some(record) = &password {
@@ -136,18 +150,33 @@ pub struct AgentPage {
 }
 
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", params(ListQuery), responses((status = 200, body = AgentPage)))]
-pub async fn list(State(state): State<AppState>, _: Admin, Query(query): Query<ListQuery>) -> Result<Json<AgentPage>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<AgentPage>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 500"));
     }
     let agents = state.store.list_agents(query.after.as_deref(), limit).await?;
-    let next = if agents.len() == limit as usize { agents.last().map(|a| a.id.clone()) } else { None };
-    Ok(Json(AgentPage { agents: agents.iter().map(AgentView::from).collect(), next }))
+    let next = if agents.len() == limit as usize {
+        agents.last().map(|a| a.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(AgentPage {
+        agents: agents.iter().map(AgentView::from).collect(),
+        next,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", responses((status = 200, body = AgentView), (status = 404)))]
-pub async fn read(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn read(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
     Ok(Json(AgentView::from(&find(&state, &id).await?)))
 }
 
@@ -175,7 +204,7 @@ pub async fn patch(
     State(state): State<AppState>,
     _: Admin,
     request_id: RequestId,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PatchAgent>,
 ) -> Result<Json<AgentView>, ApiError> {
     let mut agent = find(&state, &id).await?;
@@ -191,52 +220,91 @@ pub async fn patch(
         return Err(ApiError::NotFound(format!("no agent `{id}`")));
     }
     state
-        .audit(event(&state, "agent.updated", &id, &request_id).detail("roles", agent.roles.clone()).detail("scopes", agent.scopes.clone()))
+        .audit(
+            event(&state, "agent.updated", &id, &request_id)
+                .detail("roles", agent.roles.clone())
+                .detail("scopes", agent.scopes.clone()),
+        )
         .await?;
     Ok(Json(AgentView::from(&agent)))
 }
 
-async fn change_status(state: AppState, request_id: RequestId, id: String, change: StatusChange) -> Result<Json<AgentView>, ApiError> {
+async fn change_status(
+    state: AppState,
+    request_id: RequestId,
+    id: String,
+    change: StatusChange,
+) -> Result<Json<AgentView>, ApiError> {
     let mut agent = find(&state, &id).await?;
     agent.change_status(change, state.now())?;
     if !state.store.update_agent(&agent).await? {
         return Err(ApiError::NotFound(format!("no agent `{id}`")));
     }
     state
-        .audit(event(&state, &format!("agent.{}", change.as_str()), &id, &request_id).detail("status", agent.status.as_str()))
+        .audit(
+            event(&state, &format!("agent.{}", change.as_str()), &id, &request_id)
+                .detail("status", agent.status.as_str()),
+        )
         .await?;
     Ok(Json(AgentView::from(&agent)))
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/suspend", tag = "agents", responses((status = 200, body = AgentView)))]
-pub async fn suspend(State(s): State<AppState>, _: Admin, r: RequestId, Path(id): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn suspend(
+    State(s): State<AppState>,
+    _: Admin,
+    r: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
     change_status(s, r, id, StatusChange::Suspend).await
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/quarantine", tag = "agents", responses((status = 200, body = AgentView)))]
-pub async fn quarantine(State(s): State<AppState>, _: Admin, r: RequestId, Path(id): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn quarantine(
+    State(s): State<AppState>,
+    _: Admin,
+    r: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
     change_status(s, r, id, StatusChange::Quarantine).await
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/release", tag = "agents", responses((status = 200, body = AgentView)))]
-pub async fn release(State(s): State<AppState>, _: Admin, r: RequestId, Path(id): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn release(
+    State(s): State<AppState>,
+    _: Admin,
+    r: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
     change_status(s, r, id, StatusChange::Release).await
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/revoke", tag = "agents", responses((status = 200, body = AgentView)))]
-pub async fn revoke(State(s): State<AppState>, _: Admin, r: RequestId, Path(id): Path<String>) -> Result<Json<AgentView>, ApiError> {
+pub async fn revoke(
+    State(s): State<AppState>,
+    _: Admin,
+    r: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AgentView>, ApiError> {
     change_status(s, r, id, StatusChange::Revoke).await
 }
 
 /// Ends every token and passport the agent holds without changing its status.
 #[utoipa::path(post, path = "/v1/agents/{id}/tokens/revoke", tag = "agents", responses((status = 204)))]
-pub async fn revoke_tokens(State(state): State<AppState>, _: Admin, request_id: RequestId, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_tokens(
+    State(state): State<AppState>,
+    _: Admin,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     let mut agent = find(&state, &id).await?;
     let now = state.now();
     agent.tokens_valid_after = now.plus(1);
     agent.updated_at = now;
     state.store.update_agent(&agent).await?;
-    state.audit(event(&state, "token.revoked_all", &id, &request_id)).await?;
+    state
+        .audit(event(&state, "token.revoked_all", &id, &request_id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,14 +321,24 @@ pub async fn set_password(
     State(state): State<AppState>,
     _: Admin,
     request_id: RequestId,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<SetPassword>,
 ) -> Result<StatusCode, ApiError> {
     let agent = find(&state, &id).await?;
     let current = state.store.password(&agent.id).await?;
     let auth = &state.config.auth;
-    let record = change(current.as_ref(), &body.password, &auth.password_policy, &state.hasher, state.entropy.as_ref(), &agent.id, state.now())?;
+    let record = change(
+        current.as_ref(),
+        &body.password,
+        &auth.password_policy,
+        &state.hasher,
+        state.entropy.as_ref(),
+        &agent.id,
+        state.now(),
+    )?;
     state.store.put_password(&record).await?;
-    state.audit(event(&state, "credential.password_set", &id, &request_id)).await?;
+    state
+        .audit(event(&state, "credential.password_set", &id, &request_id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warden_core::{AuditEvent, AuditOutcome, AuthMethod, Secret, Seconds};
+use warden_core::{AuditEvent, AuditOutcome, AuthMethod, Seconds, Secret};
 use warden_identity::password::{change, expired, is_locked};
 use warden_identity::repo::{AgentRepository, CredentialRepository, SpendOutcome, TokenRepository};
 use warden_identity::token::{Claims, TokenError, TokenKind};
@@ -44,7 +44,9 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let rid = request_id.0.as_str();
     match (body.provider.as_deref(), &body.identity, &body.secret, &body.api_key) {
-        (None | Some("password"), Some(identity), Some(secret), None) => password_login(&state, identity, secret, rid).await.map(Json),
+        (None | Some("password"), Some(identity), Some(secret), None) => {
+            password_login(&state, identity, secret, rid).await.map(Json)
+        }
         (None | Some("api_key"), None, None, Some(key)) => api_key_login(&state, key, rid).await.map(Json),
         (None | Some("certificate"), None, None, None) => {
             let Some(Extension(cert)) = certificate else {
@@ -53,7 +55,9 @@ pub async fn login(
                 ));
             };
             let caller = caller_from_certificate(&state, &cert.0).await?;
-            issue_pair(&state, &caller.agent, AuthMethod::Certificate, None, rid).await.map(Json)
+            issue_pair(&state, &caller.agent, AuthMethod::Certificate, None, rid)
+                .await
+                .map(Json)
         }
         _ => Err(ApiError::bad_request(
             "send exactly one of: `identity` with `secret`, or `api_key` (optionally with a matching `provider`)",
@@ -61,7 +65,12 @@ pub async fn login(
     }
 }
 
-async fn password_login(state: &AppState, identity: &str, secret: &Secret, rid: &str) -> Result<LoginResponse, ApiError> {
+async fn password_login(
+    state: &AppState,
+    identity: &str,
+    secret: &Secret,
+    rid: &str,
+) -> Result<LoginResponse, ApiError> {
     let now = state.now();
     let found = state.store.agent_by_name(identity).await?;
     let record = match &found {
@@ -71,11 +80,21 @@ async fn password_login(state: &AppState, identity: &str, secret: &Secret, rid: 
     let (Some(agent), Some(record)) = (found, record) else {
         // Same cost as a real check, so response time does not reveal which identities exist.
         state.hasher.dummy_verify(secret);
-        return Err(refuse(state, "auth.login", "anonymous", "unknown identity", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
+        return Err(refuse(
+            state,
+            "auth.login",
+            "anonymous",
+            "unknown identity",
+            rid,
+            ApiError::unauthorized(BAD_CREDENTIALS),
+        )
+        .await);
     };
     let lockout = &state.config.auth.lockout;
     if let Some(until) = is_locked(&record, now) {
-        let error = ApiError::Locked { retry_after: now.seconds_until(until).max(1) };
+        let error = ApiError::Locked {
+            retry_after: now.seconds_until(until).max(1),
+        };
         return Err(refuse(state, "auth.login", &agent.id, "locked", rid, error).await);
     }
     if !state.hasher.verify(secret, &record.hash) {
@@ -92,10 +111,26 @@ async fn password_login(state: &AppState, identity: &str, secret: &Secret, rid: 
                 )
                 .await?;
         }
-        return Err(refuse(state, "auth.login", &agent.id, "wrong password", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
+        return Err(refuse(
+            state,
+            "auth.login",
+            &agent.id,
+            "wrong password",
+            rid,
+            ApiError::unauthorized(BAD_CREDENTIALS),
+        )
+        .await);
     }
     if agent.ensure_active().is_err() {
-        return Err(refuse(state, "auth.login", &agent.id, agent.status.as_str(), rid, ApiError::Forbidden(format!("the agent is {}", agent.status.as_str()))).await);
+        return Err(refuse(
+            state,
+            "auth.login",
+            &agent.id,
+            agent.status.as_str(),
+            rid,
+            ApiError::Forbidden(format!("the agent is {}", agent.status.as_str())),
+        )
+        .await);
     }
     if record.failed_attempts > 0 {
         state.store.clear_failed_attempts(&agent.id).await?;
@@ -108,11 +143,27 @@ async fn password_login(state: &AppState, identity: &str, secret: &Secret, rid: 
 
 async fn api_key_login(state: &AppState, key: &Secret, rid: &str) -> Result<LoginResponse, ApiError> {
     let Some((id, secret_part)) = api_key::parse(key.expose()) else {
-        return Err(refuse(state, "auth.login", "anonymous", "malformed api key", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
+        return Err(refuse(
+            state,
+            "auth.login",
+            "anonymous",
+            "malformed api key",
+            rid,
+            ApiError::unauthorized(BAD_CREDENTIALS),
+        )
+        .await);
     };
     let record = state.store.api_key(id).await?;
     let Some(record) = record.filter(|r| api_key::matches(r, secret_part)) else {
-        return Err(refuse(state, "auth.login", "anonymous", "unknown or revoked api key", rid, ApiError::unauthorized(BAD_CREDENTIALS)).await);
+        return Err(refuse(
+            state,
+            "auth.login",
+            "anonymous",
+            "unknown or revoked api key",
+            rid,
+            ApiError::unauthorized(BAD_CREDENTIALS),
+        )
+        .await);
     };
     let agent = match live_agent(state, &record.agent_id).await {
         Ok(agent) => agent,
@@ -148,15 +199,25 @@ pub struct ChallengeResponse {
 }
 
 #[utoipa::path(post, path = "/v1/auth/challenge", tag = "auth", request_body = ChallengeRequest, responses((status = 200, body = ChallengeResponse)))]
-pub async fn challenge(State(state): State<AppState>, ApiJson(body): ApiJson<ChallengeRequest>) -> Result<Json<ChallengeResponse>, ApiError> {
-    let agent = live_agent(&state, &body.agent_id).await.map_err(|_| ApiError::unauthorized("unknown or inactive agent"))?;
+pub async fn challenge(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ChallengeRequest>,
+) -> Result<Json<ChallengeResponse>, ApiError> {
+    let agent = live_agent(&state, &body.agent_id).await.map_err(|error| match error {
+        // A store that is down is not a bad agent id: say so, as everywhere else.
+        ApiError::Unavailable(_) | ApiError::Internal(_) => error,
+        _ => ApiError::unauthorized("unknown or inactive agent"),
+    })?;
     if state.store.public_keys(&agent.id).await?.is_empty() {
         return Err(ApiError::unauthorized("the agent has no registered public key"));
     }
     let ttl = state.config.auth.challenge_ttl;
     let (nonce, record) = public_key::new_challenge(&agent.id, state.now(), ttl, state.entropy.as_ref());
     state.store.insert_challenge(&record).await?;
-    Ok(Json(ChallengeResponse { nonce, expires_in: ttl.get() }))
+    Ok(Json(ChallengeResponse {
+        nonce,
+        expires_in: ttl.get(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -169,21 +230,46 @@ pub struct KeyLoginRequest {
 }
 
 #[utoipa::path(post, path = "/v1/auth/key-login", tag = "auth", request_body = KeyLoginRequest, responses((status = 200, body = LoginResponse)))]
-pub async fn key_login(State(state): State<AppState>, request_id: RequestId, ApiJson(body): ApiJson<KeyLoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+pub async fn key_login(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<KeyLoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
     let rid = request_id.0.as_str();
     let now = state.now();
     // Taking the challenge spends it, whatever happens next: a nonce is good for one attempt.
     let taken = state.store.take_challenge(&public_key::nonce_hash(&body.nonce)).await?;
     let Some(challenge) = taken.filter(|c| public_key::challenge_valid(c, &body.agent_id, now)) else {
-        return Err(refuse(&state, "auth.key_login", &body.agent_id, "unknown, used or expired nonce", rid, ApiError::unauthorized("the nonce is unknown, used or expired")).await);
+        return Err(refuse(
+            &state,
+            "auth.key_login",
+            &body.agent_id,
+            "unknown, used or expired nonce",
+            rid,
+            ApiError::unauthorized("the nonce is unknown, used or expired"),
+        )
+        .await);
     };
     let keys = state.store.public_keys(&challenge.agent_id).await?;
-    if !keys.iter().any(|k| public_key::verify_challenge(k, &body.nonce, &body.signature)) {
-        return Err(refuse(&state, "auth.key_login", &challenge.agent_id, "bad signature", rid, ApiError::unauthorized("the signature does not verify with any registered key")).await);
+    if !keys
+        .iter()
+        .any(|k| public_key::verify_challenge(k, &body.nonce, &body.signature))
+    {
+        return Err(refuse(
+            &state,
+            "auth.key_login",
+            &challenge.agent_id,
+            "bad signature",
+            rid,
+            ApiError::unauthorized("the signature does not verify with any registered key"),
+        )
+        .await);
     }
     let agent = live_agent(&state, &challenge.agent_id).await?;
     record_login(&state, &agent, AuthMethod::PublicKey, rid).await?;
-    issue_pair(&state, &agent, AuthMethod::PublicKey, None, rid).await.map(Json)
+    issue_pair(&state, &agent, AuthMethod::PublicKey, None, rid)
+        .await
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -194,7 +280,11 @@ pub struct RefreshRequest {
 }
 
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = LoginResponse)))]
-pub async fn refresh(State(state): State<AppState>, request_id: RequestId, ApiJson(body): ApiJson<RefreshRequest>) -> Result<Json<LoginResponse>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
     let rid = request_id.0.as_str();
     let claims = verify_any(&state, body.refresh_token.expose(), &[TokenKind::Refresh])?;
     let now = state.now();
@@ -205,7 +295,14 @@ pub async fn refresh(State(state): State<AppState>, request_id: RequestId, ApiJs
             if family_revoked || agent.token_predates_cutoff(claims.issued_at()) {
                 return Err(TokenError::Revoked.into());
             }
-            issue_pair(&state, &agent, AuthMethod::Password, Some(record.family_id), rid).await.map(Json)
+            let method = claims
+                .amr
+                .as_deref()
+                .and_then(AuthMethod::parse)
+                .unwrap_or(AuthMethod::Password);
+            issue_pair(&state, &agent, method, Some(record.family_id), rid)
+                .await
+                .map(Json)
         }
         SpendOutcome::AlreadySpent(record) => {
             // Someone replayed a spent refresh token: assume it was stolen and end the session.
@@ -221,7 +318,9 @@ pub async fn refresh(State(state): State<AppState>, request_id: RequestId, ApiJs
                         .request_id(Some(rid)),
                 )
                 .await?;
-            Err(ApiError::unauthorized("refresh token reuse detected; the whole session was revoked"))
+            Err(ApiError::unauthorized(
+                "refresh token reuse detected; the whole session was revoked",
+            ))
         }
         SpendOutcome::Unknown => Err(ApiError::unauthorized("unknown refresh token")),
     }
@@ -242,10 +341,16 @@ pub async fn revoke(
     caller: Option<AdminOrCaller>,
     ApiJson(body): ApiJson<RevokeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let claims: Claims = match verify_any(&state, body.token.expose(), &[TokenKind::Access, TokenKind::Refresh, TokenKind::Passport]) {
+    let claims: Claims = match verify_any(
+        &state,
+        body.token.expose(),
+        &[TokenKind::Access, TokenKind::Refresh, TokenKind::Passport],
+    ) {
         Ok(claims) => claims,
         // An expired token is already dead: revoking it succeeds (RFC 7009 §2.2).
-        Err(ApiError::Unauthorized(message)) if message == TokenError::Expired.to_string() => return Ok(StatusCode::NO_CONTENT),
+        Err(ApiError::Unauthorized(message)) if message == TokenError::Expired.to_string() => {
+            return Ok(StatusCode::NO_CONTENT);
+        }
         Err(error) => return Err(error),
     };
     let until = claims.expires_at();
@@ -294,13 +399,38 @@ pub async fn change_password(
         return Err(ApiError::bad_request("the agent has no password to change"));
     };
     if !state.hasher.verify(&body.old_password, &current.hash) {
-        return Err(refuse(&state, "credential.password_change", &agent.id, "wrong old password", rid, ApiError::unauthorized("`old_password` is wrong")).await);
+        return Err(refuse(
+            &state,
+            "credential.password_change",
+            &agent.id,
+            "wrong old password",
+            rid,
+            ApiError::unauthorized("`old_password` is wrong"),
+        )
+        .await);
     }
     let auth = &state.config.auth;
-    let record = change(Some(&current), &body.new_password, &auth.password_policy, &state.hasher, state.entropy.as_ref(), &agent.id, state.now())?;
+    let record = change(
+        Some(&current),
+        &body.new_password,
+        &auth.password_policy,
+        &state.hasher,
+        state.entropy.as_ref(),
+        &agent.id,
+        state.now(),
+    )?;
     state.store.put_password(&record).await?;
     state
-        .audit(AuditEvent::new(state.now(), "credential.password_changed", &agent.id, AuditOutcome::Success).resource(format!("agent:{}", agent.id)).request_id(Some(rid)))
+        .audit(
+            AuditEvent::new(
+                state.now(),
+                "credential.password_changed",
+                &agent.id,
+                AuditOutcome::Success,
+            )
+            .resource(format!("agent:{}", agent.id))
+            .request_id(Some(rid)),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -331,17 +461,36 @@ pub async fn issue_passport(
     ApiJson(body): ApiJson<PassportRequestBody>,
 ) -> Result<Json<PassportResponse>, ApiError> {
     if caller.claims.as_ref().is_some_and(|c| c.typ == TokenKind::Passport) {
-        return Err(ApiError::Forbidden("a passport cannot mint passports; use an access token, or token-exchange to narrow it".into()));
+        return Err(ApiError::Forbidden(
+            "a passport cannot mint passports; use an access token, or token-exchange to narrow it".into(),
+        ));
     }
     let now = state.now();
-    let request = passport::PassportRequest { scopes: body.scopes, ttl: body.ttl, audience: body.audience };
-    let issuance = passport::Issuance { issuer: &state.config.auth.issuer, audience: &state.config.auth.audience, jti: state.random_id(), now };
+    let request = passport::PassportRequest {
+        scopes: body.scopes,
+        ttl: body.ttl,
+        audience: body.audience,
+    };
+    let issuance = passport::Issuance {
+        issuer: &state.config.auth.issuer,
+        audience: &state.config.auth.audience,
+        jti: state.random_id(),
+        now,
+    };
     let sid = caller.claims.as_ref().and_then(|c| c.sid.clone());
     let claims = passport::issue(&caller.agent, request, &state.config.passports, issuance, sid)?;
-    sign_passport(&state, claims, &caller.agent.id, "passport.issued", &request_id.0).await.map(Json)
+    sign_passport(&state, claims, &caller.agent.id, "passport.issued", &request_id.0)
+        .await
+        .map(Json)
 }
 
-async fn sign_passport(state: &AppState, claims: Claims, actor: &str, kind: &str, rid: &str) -> Result<PassportResponse, ApiError> {
+async fn sign_passport(
+    state: &AppState,
+    claims: Claims,
+    actor: &str,
+    kind: &str,
+    rid: &str,
+) -> Result<PassportResponse, ApiError> {
     let keyring = state.keyring();
     let token = warden_identity::token::sign(&claims, &keyring)?;
     let mut event = AuditEvent::new(state.now(), kind, actor, AuditOutcome::Success)
@@ -354,7 +503,11 @@ async fn sign_passport(state: &AppState, claims: Claims, actor: &str, kind: &str
         event = event.detail("act", serde_json::to_value(act).unwrap_or_default());
     }
     state.audit(event).await?;
-    Ok(PassportResponse { passport: token, expires_in: state.now().seconds_until(claims.expires_at()), kid: keyring.current().kid().to_owned() })
+    Ok(PassportResponse {
+        passport: token,
+        expires_in: state.now().seconds_until(claims.expires_at()),
+        kid: keyring.current().kid().to_owned(),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -380,7 +533,21 @@ pub async fn token_exchange(
         return Err(ApiError::unauthorized("the subject token is not a passport"));
     };
     let now = state.now();
-    let issuance = passport::Issuance { issuer: &state.config.auth.issuer, audience: &state.config.auth.audience, jti: state.random_id(), now };
-    let claims = passport::exchange(&subject_claims, &caller.agent.id, body.scopes, body.ttl, &state.config.passports, issuance)?;
-    sign_passport(&state, claims, &caller.agent.id, "passport.exchanged", &request_id.0).await.map(Json)
+    let issuance = passport::Issuance {
+        issuer: &state.config.auth.issuer,
+        audience: &state.config.auth.audience,
+        jti: state.random_id(),
+        now,
+    };
+    let claims = passport::exchange(
+        &subject_claims,
+        &caller.agent.id,
+        body.scopes,
+        body.ttl,
+        &state.config.passports,
+        issuance,
+    )?;
+    sign_passport(&state, claims, &caller.agent.id, "passport.exchanged", &request_id.0)
+        .await
+        .map(Json)
 }

@@ -1,7 +1,7 @@
 //! Issuing the credentials agents log in with: API keys, public keys, client certificates.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use warden_identity::{api_key, public_key};
 
 use super::agents::find;
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson, RequestId};
+use crate::extract::{Admin, ApiJson, ApiPath, RequestId};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,7 +28,7 @@ pub async fn create_api_key(
     State(state): State<AppState>,
     _: Admin,
     request_id: RequestId,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>), ApiError> {
     let agent = find(&state, &id).await?;
     agent.ensure_active()?;
@@ -43,12 +43,22 @@ pub async fn create_api_key(
                 .request_id(Some(&request_id.0)),
         )
         .await?;
-    let created = ApiKeyCreated { id: record.id, key: key.expose().to_owned(), agent_id: agent.id, created_at: now.rfc3339() };
+    let created = ApiKeyCreated {
+        id: record.id,
+        key: key.expose().to_owned(),
+        agent_id: agent.id,
+        created_at: now.rfc3339(),
+    };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "credentials", responses((status = 204), (status = 404)))]
-pub async fn revoke_api_key(State(state): State<AppState>, _: Admin, request_id: RequestId, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    _: Admin,
+    request_id: RequestId,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     let now = state.now();
     if !state.store.revoke_api_key(&id, now).await? {
         return Err(ApiError::NotFound(format!("no live API key `{id}`")));
@@ -86,15 +96,25 @@ pub async fn register_public_key(
     State(state): State<AppState>,
     _: Admin,
     request_id: RequestId,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RegisterPublicKey>,
 ) -> Result<(StatusCode, Json<PublicKeyView>), ApiError> {
     let agent = find(&state, &id).await?;
-    let algorithm = KeyAlgorithm::parse(&body.algorithm)
-        .ok_or_else(|| ApiError::bad_request(format!("`algorithm` must be `ed25519` or `p256`, not `{}`", body.algorithm)))?;
+    let algorithm = KeyAlgorithm::parse(&body.algorithm).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "`algorithm` must be `ed25519` or `p256`, not `{}`",
+            body.algorithm
+        ))
+    })?;
     let raw = public_key::parse_public_key(algorithm, &body.public_key)?;
     let now = state.now();
-    let record = PublicKeyRecord { id: state.random_id(), agent_id: agent.id.clone(), algorithm, public_key: raw, created_at: now };
+    let record = PublicKeyRecord {
+        id: state.random_id(),
+        agent_id: agent.id.clone(),
+        algorithm,
+        public_key: raw,
+        created_at: now,
+    };
     state.store.insert_public_key(&record).await?;
     state
         .audit(
@@ -105,7 +125,12 @@ pub async fn register_public_key(
                 .request_id(Some(&request_id.0)),
         )
         .await?;
-    let view = PublicKeyView { id: record.id, agent_id: agent.id, algorithm: algorithm.as_str(), created_at: now.rfc3339() };
+    let view = PublicKeyView {
+        id: record.id,
+        agent_id: agent.id,
+        algorithm: algorithm.as_str(),
+        created_at: now.rfc3339(),
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -131,14 +156,16 @@ pub async fn issue_certificate(
     State(state): State<AppState>,
     _: Admin,
     request_id: RequestId,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CertificateRequest>,
 ) -> Result<(StatusCode, Json<CertificateIssued>), ApiError> {
     let agent = find(&state, &id).await?;
     agent.ensure_active()?;
     let now = state.now();
     let days = state.config.certificate_validity_days;
-    let (pem, record) = state.ca.sign_csr(&body.csr, &agent.id, &agent.name, now, days, state.entropy.as_ref())?;
+    let (pem, record) = state
+        .ca
+        .sign_csr(&body.csr, &agent.id, &agent.name, now, days, state.entropy.as_ref())?;
     state.store.insert_certificate(&record).await?;
     state
         .audit(

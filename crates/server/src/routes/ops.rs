@@ -1,8 +1,8 @@
 //! Operational routes: health, readiness, metrics, the JWKS, key rotation and the audit trail.
 
 use axum::Json;
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use warden_core::AuditEvent;
 
 use crate::error::ApiError;
-use crate::extract::{Admin, RequestId};
+use crate::extract::{Admin, ApiQuery, RequestId};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200)))]
@@ -22,17 +22,25 @@ pub async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
-    Ok(Json(json!({ "status": "ready", "store": state.store.backend().as_str(), "kid": state.keyring().current().kid() })))
+    Ok(Json(
+        json!({ "status": "ready", "store": state.store.backend().as_str(), "kid": state.keyring().current().kid() }),
+    ))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "ops", responses((status = 200)))]
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "public, max-age=60")], Json(state.keyring().jwks(state.now())))
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(state.keyring().jwks(state.now())),
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,7 +49,11 @@ pub struct Rotated {
 }
 
 #[utoipa::path(post, path = "/v1/keys/rotate", tag = "ops", responses((status = 200, body = Rotated)))]
-pub async fn rotate_keys(State(state): State<AppState>, _: Admin, request_id: RequestId) -> Result<Json<Rotated>, ApiError> {
+pub async fn rotate_keys(
+    State(state): State<AppState>,
+    _: Admin,
+    request_id: RequestId,
+) -> Result<Json<Rotated>, ApiError> {
     let kid = crate::keys::rotate(&state, "admin", Some(&request_id.0)).await?;
     Ok(Json(Rotated { kid }))
 }
@@ -63,21 +75,28 @@ pub struct EventView {
 }
 
 #[utoipa::path(get, path = "/v1/events", tag = "ops", params(EventQuery), responses((status = 200, body = [EventView])))]
-pub async fn events(State(state): State<AppState>, _: Admin, Query(query): Query<EventQuery>) -> Result<Json<Vec<EventView>>, ApiError> {
+pub async fn events(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiQuery(query): ApiQuery<EventQuery>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 1000"));
     }
     let events = state.store.audit_events(query.after.unwrap_or(0), limit).await?;
-    Ok(Json(events.into_iter().map(|(index, event)| EventView { index, event }).collect()))
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|(index, event)| EventView { index, event })
+            .collect(),
+    ))
 }
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such route".into())
 }
 
-pub async fn method_not_allowed() -> impl IntoResponse {
-    let mut response = ApiError::BadRequest("method not allowed on this route".into()).into_response();
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("method not allowed on this route".into())
 }

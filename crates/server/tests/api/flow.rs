@@ -2,9 +2,9 @@
 //! implementation (aws-lc-rs Ed25519 directly, not the JWT library Warden signs with).
 
 use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
+use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{ADMIN, START, TestApp};
@@ -21,7 +21,9 @@ pub fn verify_with_jwks(token: &str, jwks: &Value) -> Option<Value> {
     let key = jwks["keys"].as_array()?.iter().find(|k| k["kid"] == header["kid"])?;
     let x = URL_SAFE_NO_PAD.decode(key["x"].as_str()?).ok()?;
     let signed = format!("{}.{}", token.split('.').next()?, payload);
-    UnparsedPublicKey::new(&ED25519, x).verify(signed.as_bytes(), &URL_SAFE_NO_PAD.decode(signature).ok()?).ok()?;
+    UnparsedPublicKey::new(&ED25519, x)
+        .verify(signed.as_bytes(), &URL_SAFE_NO_PAD.decode(signature).ok()?)
+        .ok()?;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
@@ -38,7 +40,9 @@ async fn register_login_passport_and_verify_against_the_jwks() {
 
     let jwks = app.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.status, StatusCode::OK);
-    let Some(claims) = verify_with_jwks(&passport, &jwks.body) else { unreachable!("the passport verifies against the JWKS") };
+    let Some(claims) = verify_with_jwks(&passport, &jwks.body) else {
+        unreachable!("the passport verifies against the JWKS")
+    };
     assert_eq!(claims["sub"], id.as_str());
     assert_eq!(claims["typ"], "passport");
     assert_eq!(claims["scopes"], json!(["context:read"]));
@@ -62,7 +66,13 @@ async fn register_login_passport_and_verify_against_the_jwks() {
 
     // Every step was recorded.
     let events = app.get("/v1/events?limit=100", Some(ADMIN)).await;
-    let kinds: Vec<String> = events.body.as_array().into_iter().flatten().map(|e| e["event"]["kind"].as_str().unwrap_or("").to_owned()).collect();
+    let kinds: Vec<String> = events
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["event"]["kind"].as_str().unwrap_or("").to_owned())
+        .collect();
     for kind in ["agent.created", "auth.login", "token.issued", "passport.issued"] {
         assert!(kinds.iter().any(|k| k == kind), "no `{kind}` event in {kinds:?}");
     }

@@ -1,0 +1,36 @@
+//! Warden's benchmarks. Figures and the commands that produced them go to BENCHMARKS.md; nothing here
+//! is a timed test.
+//!
+//! - `passport`: passport verification latency, cold (every token new: full EdDSA verification) and
+//!   repeated (the verified-token cache), p50/p99 over many runs, in process.
+//! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
+//!   throughput at the configured argon2id cost.
+
+mod passport;
+mod server;
+
+use anyhow::bail;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("passport") => passport::run(),
+        Some("server") => {
+            let Some(binary) = args.get(1) else {
+                bail!("usage: warden-bench server PATH/TO/warden [AGENTS]")
+            };
+            let agents = args.get(2).map_or(Ok(1000), |n| n.parse()).unwrap_or(1000);
+            server::run(binary, agents)
+        }
+        _ => bail!("usage: warden-bench passport | server PATH/TO/warden [AGENTS]"),
+    }
+}
+
+/// The value at quantile `q` of sorted nanosecond samples.
+pub fn quantile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}

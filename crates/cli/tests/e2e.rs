@@ -1,0 +1,20 @@
+//! End-to-end tests: the built `warden` binary, started in a temporary directory, driven over real
+//! HTTP and HTTPS on 127.0.0.1. One test binary for all of them; the harness is in `e2e/harness.rs`.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+#[path = "e2e/pki.rs"]
+mod pki;
+
+#[path = "e2e/durability.rs"]
+mod durability;
+#[path = "e2e/first_start.rs"]
+mod first_start;
+#[path = "e2e/lifecycle.rs"]
+mod lifecycle;
+#[path = "e2e/mtls.rs"]
+mod mtls;
+#[path = "e2e/secrets.rs"]
+mod secrets;
+#[path = "e2e/walkthrough.rs"]
+mod walkthrough;
