@@ -9,7 +9,7 @@ use std::fmt;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::EncodingKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_core::{Entropy, MasterKey, Seconds, Timestamp, random_bytes};
@@ -91,7 +91,8 @@ impl SigningKey {
 pub struct VerifyingKey {
     kid: String,
     public: [u8; 32],
-    decoding: DecodingKey,
+    /// Parsed once at load: verification is on the hot path of every request.
+    dalek: ed25519_dalek::VerifyingKey,
     verify_until: Option<Timestamp>,
 }
 
@@ -109,8 +110,8 @@ impl VerifyingKey {
         &self.kid
     }
 
-    pub(crate) fn decoding_key(&self) -> &DecodingKey {
-        &self.decoding
+    pub(crate) fn ed25519(&self) -> &ed25519_dalek::VerifyingKey {
+        &self.dalek
     }
 
     pub fn verifies_at(&self, now: Timestamp) -> bool {
@@ -265,10 +266,12 @@ fn verifying_key(record: &SigningKeyRecord) -> Result<VerifyingKey, IdentityErro
         .as_slice()
         .try_into()
         .map_err(|_| IdentityError::BadKey("signing key", format!("`{}` public key length", record.kid)))?;
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(&public)
+        .map_err(|_| IdentityError::BadKey("signing key", format!("`{}` is not an Ed25519 point", record.kid)))?;
     Ok(VerifyingKey {
         kid: record.kid.clone(),
         public,
-        decoding: DecodingKey::from_ed_der(&public),
+        dalek,
         verify_until: record.verify_until,
     })
 }

@@ -100,6 +100,13 @@ pub async fn caller_from_certificate(state: &AppState, der: &[u8]) -> Result<Cal
     })
 }
 
+/// When a token for `agent` counts as issued: now, but never before the agent's token cutoff. Tokens
+/// carry whole seconds, so a quarantine moves the cutoff one second ahead; a login right after a
+/// release in that same second must still produce a token that lives.
+pub fn issue_instant(state: &AppState, agent: &Agent) -> Timestamp {
+    state.now().max(agent.tokens_valid_after)
+}
+
 /// The answer to every successful login and refresh.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
@@ -123,7 +130,7 @@ pub async fn issue_pair(
     family: Option<String>,
     request_id: &str,
 ) -> Result<LoginResponse, ApiError> {
-    let now = state.now();
+    let now = issue_instant(state, agent);
     let family = family.unwrap_or_else(|| state.random_id());
     let auth = &state.config.auth;
     let audience = Audience::One(auth.audience.clone());

@@ -57,7 +57,8 @@ impl VerifiedCache {
             return Ok(entry.claims.clone());
         }
         let claims = verify(token, kind, keyring, expect, now)?;
-        let kid = super::check_header(token).unwrap_or_default();
+        let header = token.split('.').next().unwrap_or_default();
+        let kid = super::check_header(header).unwrap_or_default();
         self.insert(
             key,
             Entry {

@@ -358,17 +358,34 @@ fn rfc8037_ed25519_vector() {
     );
     assert_eq!(signature.ok().as_deref(), Some(expected));
 
+    // Verified by the exact function `verify` uses.
     let Ok(public) = URL_SAFE_NO_PAD.decode(x) else {
         unreachable!("valid x")
     };
-    let key = jsonwebtoken::DecodingKey::from_ed_der(&public);
-    let verified = jsonwebtoken::crypto::verify(expected, signing_input.as_bytes(), &key, Algorithm::EdDSA);
-    assert_eq!(verified.ok(), Some(true));
+    let Ok(public) = <[u8; 32]>::try_from(public.as_slice()) else {
+        unreachable!("32-byte key")
+    };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
+        unreachable!("valid point")
+    };
+    assert_eq!(verify_signature(&key, signing_input.as_bytes(), expected), Ok(()));
     let mut wrong = signing_input.to_owned();
     wrong.push('x');
-    assert_ne!(
-        jsonwebtoken::crypto::verify(expected, wrong.as_bytes(), &key, Algorithm::EdDSA).ok(),
-        Some(true)
+    assert_eq!(
+        verify_signature(&key, wrong.as_bytes(), expected),
+        Err(TokenError::Signature)
+    );
+    // A non-canonical encoding of the same signature (a set trailing bit) is refused too.
+    assert!(
+        expected.ends_with('g'),
+        "the vector's last character carries 2 data bits and 4 zero bits"
+    );
+    let mut bent = expected.to_owned();
+    bent.pop();
+    bent.push('h');
+    assert_eq!(
+        verify_signature(&key, signing_input.as_bytes(), &bent),
+        Err(TokenError::Signature)
     );
 }
 

@@ -11,7 +11,7 @@ use warden_identity::repo::{AgentRepository, CredentialRepository, SpendOutcome,
 use warden_identity::token::{Claims, TokenError, TokenKind};
 use warden_identity::{Agent, api_key, passport, public_key};
 
-use crate::authn::{LoginResponse, caller_from_certificate, issue_pair, live_agent, refuse, verify_any};
+use crate::authn::{LoginResponse, caller_from_certificate, issue_instant, issue_pair, live_agent, refuse, verify_any};
 use crate::error::ApiError;
 use crate::extract::{AdminOrCaller, ApiJson, Caller, PeerCertificate, RequestId};
 use crate::state::AppState;
@@ -96,6 +96,10 @@ async fn password_login(
             retry_after: now.seconds_until(until).max(1),
         };
         return Err(refuse(state, "auth.login", &agent.id, "locked", rid, error).await);
+    }
+    if record.locked_until.is_some_and(|until| until <= now) {
+        // The lock ran out: the next mistake starts a fresh count instead of re-locking at once.
+        state.store.clear_failed_attempts(&agent.id).await?;
     }
     if !state.hasher.verify(secret, &record.hash) {
         let attempts = state.store.add_failed_attempt(&agent.id).await?;
@@ -465,7 +469,7 @@ pub async fn issue_passport(
             "a passport cannot mint passports; use an access token, or token-exchange to narrow it".into(),
         ));
     }
-    let now = state.now();
+    let now = issue_instant(&state, &caller.agent);
     let request = passport::PassportRequest {
         scopes: body.scopes,
         ttl: body.ttl,
@@ -532,7 +536,8 @@ pub async fn token_exchange(
     let Some(subject_claims) = subject.claims else {
         return Err(ApiError::unauthorized("the subject token is not a passport"));
     };
-    let now = state.now();
+    // Never before the subject passport: its iat already respects the agent's token cutoff.
+    let now = state.now().max(subject_claims.issued_at());
     let issuance = passport::Issuance {
         issuer: &state.config.auth.issuer,
         audience: &state.config.auth.audience,

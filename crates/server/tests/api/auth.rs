@@ -223,3 +223,21 @@ async fn an_inactive_agent_cannot_log_in_by_any_means() {
     app.set_status(&id, "release").await.ok(StatusCode::OK);
     app.login_as("sleepy_bot", PASSWORD).await.ok(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_expired_lock_does_not_relock_on_the_next_mistake() {
+    let app = TestApp::start().await;
+    app.agent("cooling_bot", &[]).await;
+    for _ in 0..5 {
+        app.login_as("cooling_bot", "Wrong-Horse-00!")
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+    }
+    app.login_as("cooling_bot", PASSWORD).await.problem(StatusCode::LOCKED);
+    app.advance(300);
+    // One mistake after the lock ran out counts as the first of a new series.
+    app.login_as("cooling_bot", "Wrong-Horse-00!")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    app.login_as("cooling_bot", PASSWORD).await.ok(StatusCode::OK);
+}

@@ -353,3 +353,21 @@ async fn expired_revocations_are_purged_from_the_store() {
     );
     assert!(after.tokens.len() + after.families.len() < before.tokens.len() + before.families.len());
 }
+
+#[tokio::test]
+async fn a_login_in_the_same_second_as_a_release_gets_a_working_token() {
+    let app = TestApp::start().await;
+    let id = app.agent("flapping_bot", &["db:read"]).await;
+    let (before, _) = app.login("flapping_bot").await;
+    app.set_status(&id, "quarantine").await.ok(StatusCode::OK);
+    // No clock movement: quarantine, release and the new login share one second.
+    app.set_status(&id, "release").await.ok(StatusCode::OK);
+    assert!(!works(&app, &before).await, "the pre-quarantine token must stay dead");
+    let (after, _) = app.login("flapping_bot").await;
+    assert!(works(&app, &after).await, "a token issued after the release must work");
+    let passport = app.passport_token(&after, json!({})).await;
+    assert!(
+        works(&app, &passport).await,
+        "a passport issued after the release must work"
+    );
+}
