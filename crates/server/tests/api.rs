@@ -29,3 +29,6 @@ mod ops;
 
 #[path = "api/postgres.rs"]
 mod postgres;
+
+#[path = "api/outage.rs"]
+mod outage;
