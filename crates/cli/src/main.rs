@@ -286,6 +286,11 @@ fn read_stdin_line() -> anyhow::Result<String> {
 }
 
 fn print(value: Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(&value)?);
-    Ok(())
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(&value)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        // `warden agent list | head` closes the pipe early; that is not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

@@ -5,10 +5,11 @@ use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use subtle::ConstantTimeEq;
-use warden_core::{AuditEvent, AuditSink, Clock, Entropy, MasterKey, Timestamp};
+use warden_core::{AuditEvent, AuditSink, Clock, Entropy, MasterKey, Secret, Timestamp};
 use warden_identity::ca::CertificateAuthority;
 use warden_identity::keyring::Keyring;
-use warden_identity::password::PasswordHasher;
+use warden_identity::password::{PasswordHasher, change};
+use warden_identity::repo::PasswordRecord;
 use warden_identity::token::{Expectations, RevocationList, VerifiedCache};
 use warden_store::Store;
 
@@ -122,6 +123,25 @@ impl AppState {
     /// Records an audit event; if it cannot be made durable the request fails with 503.
     pub async fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
         Ok(self.store.record(event).await?)
+    }
+
+    /// The password record `password` would make for `agent_id`, after the policy and history checks.
+    pub fn password_record(
+        &self,
+        current: Option<&PasswordRecord>,
+        password: &Secret,
+        agent_id: &str,
+    ) -> Result<PasswordRecord, ApiError> {
+        let policy = &self.config.auth.password_policy;
+        Ok(change(
+            current,
+            password,
+            policy,
+            &self.hasher,
+            self.entropy.as_ref(),
+            agent_id,
+            self.now(),
+        )?)
     }
 
     /// A random identifier (token ids, family ids): 16 bytes as lowercase hex.

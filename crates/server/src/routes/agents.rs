@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use warden_core::{AuditEvent, AuditOutcome, Secret};
-use warden_identity::password::change;
 use warden_identity::repo::{AgentRepository, CredentialRepository};
 use warden_identity::{Agent, AgentPatch, NewAgent, StatusChange};
 
@@ -99,21 +98,11 @@ pub async fn create(
         attributes: body.attributes,
     };
     let agent = Agent::register(uuid::Uuid::new_v4().to_string(), request, now)?;
-    let password = match &body.password {
-        Some(password) => {
-            let auth = &state.config.auth;
-            Some(change(
-                None,
-                password,
-                &auth.password_policy,
-                &state.hasher,
-                state.entropy.as_ref(),
-                &agent.id,
-                now,
-            )?)
-        }
-        None => None,
-    };
+    let password = body
+        .password
+        .as_ref()
+        .map(|password| state.password_record(None, password, &agent.id))
+        .transpose()?;
     state.store.insert_agent(&agent).await.map_err(|e| match e {
         warden_core::StoreError::Conflict(_) => {
             ApiError::Conflict(format!("an agent named `{}` already exists", agent.name))
@@ -326,16 +315,7 @@ pub async fn set_password(
 ) -> Result<StatusCode, ApiError> {
     let agent = find(&state, &id).await?;
     let current = state.store.password(&agent.id).await?;
-    let auth = &state.config.auth;
-    let record = change(
-        current.as_ref(),
-        &body.password,
-        &auth.password_policy,
-        &state.hasher,
-        state.entropy.as_ref(),
-        &agent.id,
-        state.now(),
-    )?;
+    let record = state.password_record(current.as_ref(), &body.password, &agent.id)?;
     state.store.put_password(&record).await?;
     state
         .audit(event(&state, "credential.password_set", &id, &request_id))

@@ -6,7 +6,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warden_core::{AuditEvent, AuditOutcome, AuthMethod, Seconds, Secret};
-use warden_identity::password::{change, expired, is_locked};
+use warden_identity::password::{expired, is_locked};
 use warden_identity::repo::{AgentRepository, CredentialRepository, SpendOutcome, TokenRepository};
 use warden_identity::token::{Claims, TokenError, TokenKind};
 use warden_identity::{Agent, api_key, passport, public_key};
@@ -413,16 +413,7 @@ pub async fn change_password(
         )
         .await);
     }
-    let auth = &state.config.auth;
-    let record = change(
-        Some(&current),
-        &body.new_password,
-        &auth.password_policy,
-        &state.hasher,
-        state.entropy.as_ref(),
-        &agent.id,
-        state.now(),
-    )?;
+    let record = state.password_record(Some(&current), &body.new_password, &agent.id)?;
     state.store.put_password(&record).await?;
     state
         .audit(
