@@ -398,6 +398,12 @@ pub async fn change_password(
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
     let rid = request_id.0.as_str();
+    if caller.principal.auth_method == AuthMethod::Passport {
+        // A passport is a narrowed, possibly delegated credential: it never manages the account.
+        return Err(ApiError::Forbidden(
+            "changing the password needs the agent's access token, not a passport".into(),
+        ));
+    }
     let agent = &caller.agent;
     let Some(current) = state.store.password(&agent.id).await? else {
         return Err(ApiError::bad_request("the agent has no password to change"));

@@ -241,3 +241,20 @@ async fn an_expired_lock_does_not_relock_on_the_next_mistake() {
         .problem(StatusCode::UNAUTHORIZED);
     app.login_as("cooling_bot", PASSWORD).await.ok(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_passport_cannot_change_the_password() {
+    let app = TestApp::start().await;
+    app.agent("guarded_bot", &["db:read"]).await;
+    let (access, _) = app.login("guarded_bot").await;
+    let passport = app.passport_token(&access, json!({})).await;
+    let body = json!({"old_password": PASSWORD, "new_password": "Another-Horse-43!"});
+    app.post("/v1/auth/password", Some(&passport), body.clone())
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    app.login_as("guarded_bot", PASSWORD).await.ok(StatusCode::OK);
+    assert_eq!(
+        app.post("/v1/auth/password", Some(&access), body).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
