@@ -213,10 +213,9 @@ pub fn sign(claims: &Claims, keyring: &Keyring) -> Result<String, TokenError> {
 /// time. Revocation is the caller's to check (see [`RevocationList`]).
 ///
 /// Issuing goes through `jsonwebtoken`; verifying is done here on the compact form, because this is
-/// the hot path of every request: the header and the claims are each parsed once, and the signature
-/// is checked with ed25519-dalek's `verify_strict` (RFC 8032 checks plus rejection of small-order
-/// keys), which measured about three times faster than the alternative on this hardware (see
-/// BENCHMARKS.md).
+/// the hot path of every request: `jsonwebtoken` parses the header twice and the claims twice, here
+/// each is parsed once. The signature is checked with ed25519-dalek's `verify_strict` (RFC 8032 checks
+/// plus rejection of small-order keys); BENCHMARKS.md has the figures against aws-lc-rs.
 pub fn verify(
     token: &str,
     kind: TokenKind,
