@@ -9,6 +9,10 @@ failed=0
 
 step() { echo; echo "==> $*"; }
 
+# Every crate in Cargo.lock on disk: the architecture test and cargo-deny read `cargo metadata --offline`.
+step "cargo fetch"
+cargo fetch --quiet || failed=1
+
 # --- services -------------------------------------------------------------------------------
 step "services"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -8,8 +8,16 @@ use warden_identity::token::{self, Audience, Claims, Expectations, TokenKind, Ve
 
 use crate::quantile;
 
-const COLD_TOKENS: usize = 20_000;
-const REPEATS: usize = 200_000;
+/// Tokens verified cold and repeats of one cached token; `WARDEN_BENCH_SCALE` (a divisor) shrinks both
+/// for runs under valgrind.
+fn sizes() -> (usize, usize) {
+    let scale = std::env::var("WARDEN_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    (20_000 / scale, 200_000 / scale)
+}
 
 fn passport(i: usize, now: Timestamp) -> Claims {
     let mut claims = Claims::new(
@@ -53,14 +61,15 @@ pub fn run() -> anyhow::Result<()> {
         audience: "warden".into(),
         leeway: 30,
     };
-    let tokens: Vec<String> = (0..COLD_TOKENS)
+    let (cold_tokens, repeats) = sizes();
+    let tokens: Vec<String> = (0..cold_tokens)
         .map(|i| token::sign(&passport(i, now), &keyring))
         .collect::<Result<_, _>>()?;
     println!("passport size: {} bytes", tokens[0].len());
 
     // Cold: every token is new to the cache, so each call is a full verification plus the insert.
-    let cache = VerifiedCache::new(COLD_TOKENS * 2);
-    let mut cold = Vec::with_capacity(COLD_TOKENS);
+    let cache = VerifiedCache::new(cold_tokens * 2);
+    let mut cold = Vec::with_capacity(cold_tokens);
     for token in &tokens {
         let started = Instant::now();
         let verified = cache.verify(token, TokenKind::Passport, &keyring, &expect, now);
@@ -70,7 +79,7 @@ pub fn run() -> anyhow::Result<()> {
     report("cold (cache miss)", cold);
 
     // Full verification without the cache, for reference.
-    let mut uncached = Vec::with_capacity(COLD_TOKENS);
+    let mut uncached = Vec::with_capacity(cold_tokens);
     for token in &tokens {
         let started = Instant::now();
         let verified = token::verify(token, TokenKind::Passport, &keyring, &expect, now);
@@ -80,9 +89,9 @@ pub fn run() -> anyhow::Result<()> {
     report("verify (no cache)", uncached);
 
     // Repeated: the same passport again and again, answered by the cache.
-    let mut repeated = Vec::with_capacity(REPEATS);
+    let mut repeated = Vec::with_capacity(repeats);
     let token = &tokens[0];
-    for _ in 0..REPEATS {
+    for _ in 0..repeats {
         let started = Instant::now();
         let verified = cache.verify(token, TokenKind::Passport, &keyring, &expect, now);
         repeated.push(started.elapsed().as_nanos() as u64);

@@ -34,6 +34,7 @@ pub struct Inner {
     keyring: RwLock<Arc<Keyring>>,
     revocations: RwLock<RevocationList>,
     admin_token_hash: [u8; 32],
+    password_slots: tokio::sync::Semaphore,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -86,6 +87,7 @@ impl AppState {
             keyring: RwLock::new(Arc::new(parts.keyring)),
             revocations: RwLock::new(parts.revocations),
             admin_token_hash: sha256(parts.admin_token.as_bytes()),
+            password_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }))
     }
 
@@ -125,23 +127,52 @@ impl AppState {
         Ok(self.store.record(event).await?)
     }
 
+    /// Runs argon2 work off the async workers, at most one job per core at a time: a hash costs tens
+    /// of milliseconds and ~19 MiB, so unbounded concurrency would stall the runtime and exhaust memory.
+    async fn password_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&PasswordHasher, &dyn Entropy) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _slot = self
+            .password_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable("password hashing is shutting down".into()))?;
+        let (hasher, entropy) = (self.hasher.clone(), Arc::clone(&self.entropy));
+        tokio::task::spawn_blocking(move || work(&hasher, entropy.as_ref()))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password hashing task failed: {e}")))
+    }
+
+    /// Whether `password` matches the PHC string `hash`.
+    pub async fn verify_password(&self, password: &Secret, hash: &str) -> Result<bool, ApiError> {
+        let (password, hash) = (password.clone(), hash.to_owned());
+        self.password_work(move |hasher, _| hasher.verify(&password, &hash))
+            .await
+    }
+
+    /// The same work as a failed verification, so unknown identities cost as much as wrong passwords.
+    pub async fn dummy_password_check(&self, password: &Secret) -> Result<(), ApiError> {
+        let password = password.clone();
+        self.password_work(move |hasher, _| hasher.dummy_verify(&password))
+            .await
+    }
+
     /// The password record `password` would make for `agent_id`, after the policy and history checks.
-    pub fn password_record(
+    pub async fn password_record(
         &self,
         current: Option<&PasswordRecord>,
         password: &Secret,
         agent_id: &str,
     ) -> Result<PasswordRecord, ApiError> {
-        let policy = &self.config.auth.password_policy;
-        Ok(change(
-            current,
-            password,
-            policy,
-            &self.hasher,
-            self.entropy.as_ref(),
-            agent_id,
-            self.now(),
-        )?)
+        let (current, password, agent_id) = (current.cloned(), password.clone(), agent_id.to_owned());
+        let (policy, now) = (self.config.auth.password_policy.clone(), self.now());
+        let record = self
+            .password_work(move |hasher, entropy| {
+                change(current.as_ref(), &password, &policy, hasher, entropy, &agent_id, now)
+            })
+            .await??;
+        Ok(record)
     }
 
     /// A random identifier (token ids, family ids): 16 bytes as lowercase hex.

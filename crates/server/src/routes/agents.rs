@@ -98,11 +98,10 @@ pub async fn create(
         attributes: body.attributes,
     };
     let agent = Agent::register(uuid::Uuid::new_v4().to_string(), request, now)?;
-    let password = body
-        .password
-        .as_ref()
-        .map(|password| state.password_record(None, password, &agent.id))
-        .transpose()?;
+    let password = match &body.password {
+        Some(password) => Some(state.password_record(None, password, &agent.id).await?),
+        None => None,
+    };
     state.store.insert_agent(&agent).await.map_err(|e| match e {
         warden_core::StoreError::Conflict(_) => {
             ApiError::Conflict(format!("an agent named `{}` already exists", agent.name))
@@ -315,7 +314,9 @@ pub async fn set_password(
 ) -> Result<StatusCode, ApiError> {
     let agent = find(&state, &id).await?;
     let current = state.store.password(&agent.id).await?;
-    let record = state.password_record(current.as_ref(), &body.password, &agent.id)?;
+    let record = state
+        .password_record(current.as_ref(), &body.password, &agent.id)
+        .await?;
     state.store.put_password(&record).await?;
     state
         .audit(event(&state, "credential.password_set", &id, &request_id))

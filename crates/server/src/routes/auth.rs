@@ -79,7 +79,7 @@ async fn password_login(
     };
     let (Some(agent), Some(record)) = (found, record) else {
         // Same cost as a real check, so response time does not reveal which identities exist.
-        state.hasher.dummy_verify(secret);
+        state.dummy_password_check(secret).await?;
         return Err(refuse(
             state,
             "auth.login",
@@ -101,7 +101,7 @@ async fn password_login(
         // The lock ran out: the next mistake starts a fresh count instead of re-locking at once.
         state.store.clear_failed_attempts(&agent.id).await?;
     }
-    if !state.hasher.verify(secret, &record.hash) {
+    if !state.verify_password(secret, &record.hash).await? {
         let attempts = state.store.add_failed_attempt(&agent.id).await?;
         if let Some(until) = lockout.lock_after(attempts, now) {
             state.store.lock_until(&agent.id, until).await?;
@@ -408,7 +408,7 @@ pub async fn change_password(
     let Some(current) = state.store.password(&agent.id).await? else {
         return Err(ApiError::bad_request("the agent has no password to change"));
     };
-    if !state.hasher.verify(&body.old_password, &current.hash) {
+    if !state.verify_password(&body.old_password, &current.hash).await? {
         return Err(refuse(
             &state,
             "credential.password_change",
@@ -419,7 +419,9 @@ pub async fn change_password(
         )
         .await);
     }
-    let record = state.password_record(Some(&current), &body.new_password, &agent.id)?;
+    let record = state
+        .password_record(Some(&current), &body.new_password, &agent.id)
+        .await?;
     state.store.put_password(&record).await?;
     state
         .audit(
