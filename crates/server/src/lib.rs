@@ -18,6 +18,7 @@ pub mod init;
 mod keys;
 mod metrics;
 mod openapi;
+mod password_pool;
 pub mod routes;
 pub mod serve;
 pub mod state;

@@ -15,6 +15,7 @@ use warden_store::Store;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::password_pool::PasswordPool;
 
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone, Debug)]
@@ -34,7 +35,7 @@ pub struct Inner {
     keyring: RwLock<Arc<Keyring>>,
     revocations: RwLock<RevocationList>,
     admin_token_hash: [u8; 32],
-    password_slots: tokio::sync::Semaphore,
+    password_pool: PasswordPool,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -87,7 +88,7 @@ impl AppState {
             keyring: RwLock::new(Arc::new(parts.keyring)),
             revocations: RwLock::new(parts.revocations),
             admin_token_hash: sha256(parts.admin_token.as_bytes()),
-            password_slots: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            password_pool: PasswordPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }))
     }
 
@@ -127,21 +128,16 @@ impl AppState {
         Ok(self.store.record(event).await?)
     }
 
-    /// Runs argon2 work off the async workers, at most one job per core at a time: a hash costs tens
-    /// of milliseconds and ~19 MiB, so unbounded concurrency would stall the runtime and exhaust memory.
+    /// Runs argon2 work on the password threads (see [`crate::password_pool`]).
     async fn password_work<T: Send + 'static>(
         &self,
         work: impl FnOnce(&PasswordHasher, &dyn Entropy) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _slot = self
-            .password_slots
-            .acquire()
-            .await
-            .map_err(|_| ApiError::Unavailable("password hashing is shutting down".into()))?;
         let (hasher, entropy) = (self.hasher.clone(), Arc::clone(&self.entropy));
-        tokio::task::spawn_blocking(move || work(&hasher, entropy.as_ref()))
+        self.password_pool
+            .run(move || work(&hasher, entropy.as_ref()))
             .await
-            .map_err(|e| ApiError::Internal(format!("password hashing task failed: {e}")))
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
     }
 
     /// Whether `password` matches the PHC string `hash`.
