@@ -44,7 +44,7 @@ pub async fn caller_from_token(state: &AppState, token: &str, kinds: &[TokenKind
 }
 
 /// Verifies a token that may be any of `kinds`, naming the mismatch when it is none of them.
-pub fn verify_any(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<Claims, ApiError> {
+pub fn verify_any(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<Claims, TokenError> {
     let keyring = state.keyring();
     let now = state.now();
     let mut first_mismatch = None;
@@ -59,10 +59,10 @@ pub fn verify_any(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<
             Err(mismatch @ TokenError::WrongType { .. }) => {
                 first_mismatch.get_or_insert(mismatch);
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => return Err(other),
         }
     }
-    Err(first_mismatch.unwrap_or(TokenError::Malformed).into())
+    Err(first_mismatch.unwrap_or(TokenError::Malformed))
 }
 
 /// The agent, if it exists and is active.

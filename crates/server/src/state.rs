@@ -17,6 +17,9 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::password_pool::PasswordPool;
 
+/// Most verified passports kept: bounded, and an entry is useless after its token expires anyway.
+const VERIFIED_TOKEN_CACHE_SIZE: usize = 10_000;
+
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
@@ -74,7 +77,7 @@ impl AppState {
             audience: parts.config.auth.audience.clone(),
             leeway: parts.config.auth.clock_skew.get(),
         };
-        let cache = VerifiedCache::new(parts.config.passports_cache_size());
+        let cache = VerifiedCache::new(VERIFIED_TOKEN_CACHE_SIZE);
         AppState(Arc::new(Inner {
             config: parts.config,
             store: parts.store,
@@ -175,11 +178,5 @@ impl AppState {
     pub fn random_id(&self) -> String {
         let bytes = warden_core::random_bytes::<16>(self.entropy.as_ref());
         bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl Config {
-    fn passports_cache_size(&self) -> usize {
-        10_000
     }
 }

@@ -352,10 +352,8 @@ pub async fn revoke(
     ) {
         Ok(claims) => claims,
         // An expired token is already dead: revoking it succeeds (RFC 7009 §2.2).
-        Err(ApiError::Unauthorized(message)) if message == TokenError::Expired.to_string() => {
-            return Ok(StatusCode::NO_CONTENT);
-        }
-        Err(error) => return Err(error),
+        Err(TokenError::Expired) => return Ok(StatusCode::NO_CONTENT),
+        Err(error) => return Err(error.into()),
     };
     let until = claims.expires_at();
     state.store.revoke_token(&claims.jti, until).await?;
