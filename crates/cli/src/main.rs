@@ -1,7 +1,9 @@
-//! The `warden` binary: `serve` and `init` run Warden itself; the other commands talk to a running
-//! Warden over its HTTP API (`WARDEN_ADDR`, `WARDEN_TOKEN`), as Vault's CLI does.
+//! The `warden` binary: `serve` and `init` run Warden itself; `policy …` works offline on policy files
+//! (`policy.rs`); the other commands talk to a running Warden over its HTTP API (`WARDEN_ADDR`,
+//! `WARDEN_TOKEN`), as Vault's CLI does.
 
 mod client;
+mod policy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,9 @@ enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Policy files, offline: validate, test.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Revoke a token.
     Revoke {
         /// The token to revoke.
@@ -180,6 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Rotate) => {
             print(Client::admin_from_env()?.post("/v1/keys/rotate", &json!({})).await?)
         }
+        Command::Policy(command) => policy::run(command),
         Command::Revoke { token } => print(
             Client::admin_from_env()?
                 .post("/v1/auth/revoke", &json!({ "token": token }))

@@ -1,5 +1,6 @@
 //! End-to-end tests: the built `warden` binary, started in a temporary directory, driven over real
-//! HTTP and HTTPS on 127.0.0.1. One test binary for all of them; the harness is in `e2e/harness.rs`.
+//! HTTP and HTTPS on 127.0.0.1 (and, for `warden policy`, offline on files). One test binary for all of
+//! them; the harness is in `e2e/harness.rs`.
 
 #[path = "e2e/harness.rs"]
 mod harness;
@@ -14,6 +15,8 @@ mod first_start;
 mod lifecycle;
 #[path = "e2e/mtls.rs"]
 mod mtls;
+#[path = "e2e/policy_cli.rs"]
+mod policy_cli;
 #[path = "e2e/secrets.rs"]
 mod secrets;
 #[path = "e2e/walkthrough.rs"]

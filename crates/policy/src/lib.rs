@@ -10,6 +10,8 @@
 //!   with `explain` the [`TraceStep`]s).
 //! - [`Grant`]: just-in-time grants as values, with one-hop delegation.
 //! - [`Pattern`], [`Path`], [`Condition`], [`Test`], [`TimeWindow`], [`RoleTable`]: the rule model.
+//! - [`cases`]: policy test cases as data ([`cases::CaseFile`]: requests with the decision expected) and
+//!   their check against a set ([`cases::run`]), shared by the engine's corpus and `warden policy test`.
 //!
 //! The semantics are fixed: no rule matches → deny; the highest priority decides and deny wins ties; a
 //! deny rule whose condition lacks an attribute denies and names it; an inactive principal is denied
@@ -20,6 +22,7 @@
 //! audit events and knows nothing about HTTP; the server does those with the values returned here.
 
 mod canonical;
+pub mod cases;
 mod condition;
 mod decision;
 mod error;
