@@ -55,7 +55,7 @@ impl PolicySet {
         let roles = self.roles.expand(&request.principal.roles);
         let facts = Facts { request, roles: &roles };
         let mut matched: Vec<&Rule> = Vec::new();
-        for id in self.index.candidates(&request.action, &request.resource) {
+        for id in self.index.candidates(request) {
             let Some(rule) = usize::try_from(id).ok().and_then(|i| self.rules.get(i)) else {
                 decision
                     .errors
@@ -140,7 +140,7 @@ impl PolicySet {
 }
 
 /// What one candidate rule makes of the request.
-fn judge(rule: &Rule, facts: &Facts<'_>) -> Outcome {
+pub(crate) fn judge(rule: &Rule, facts: &Facts<'_>) -> Outcome {
     let (action_ok, resource_ok) = rule.applies_to(&facts.request.action, &facts.request.resource);
     if !action_ok {
         return Outcome::ActionDiffers;

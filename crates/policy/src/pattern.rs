@@ -18,6 +18,12 @@ pub struct Pattern {
 enum Kind {
     Any,
     Exact,
+    /// `prefix**` or `prefix*` with no other wildcard, the usual shape of a resource pattern: matched
+    /// by comparing bytes, with no regex to compile at load or to run per request.
+    Prefix {
+        len: usize,
+        any_depth: bool,
+    },
     Glob(Regex),
 }
 
@@ -38,6 +44,19 @@ impl Pattern {
         }
         if !text.contains('*') {
             return Ok(Pattern::exact(text));
+        }
+        let (prefix, any_depth) = match text.strip_suffix("**") {
+            Some(prefix) => (prefix, true),
+            None => (text.strip_suffix('*').unwrap_or(text), false),
+        };
+        if !prefix.contains('*') {
+            return Ok(Pattern {
+                text: text.to_owned(),
+                kind: Kind::Prefix {
+                    len: prefix.len(),
+                    any_depth,
+                },
+            });
         }
         let regex = Regex::new(&glob_to_regex(text)).map_err(|e| format!("`{text}` is not a valid pattern: {e}"))?;
         Ok(Pattern {
@@ -70,6 +89,14 @@ impl Pattern {
         match &self.kind {
             Kind::Any => true,
             Kind::Exact => self.text == value,
+            // `*` stops at `/`; `/` is ASCII, so it is never part of another character's UTF-8 bytes.
+            Kind::Prefix { len, any_depth } => {
+                let prefix = self.text.as_bytes().get(..*len).unwrap_or_default();
+                value
+                    .as_bytes()
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| *any_depth || !rest.contains(&b'/'))
+            }
             Kind::Glob(regex) => regex.is_match(value),
         }
     }
@@ -87,6 +114,7 @@ impl Pattern {
         match self.kind {
             Kind::Any => "",
             Kind::Exact => &self.text,
+            Kind::Prefix { len, .. } => self.text.get(..len).unwrap_or(""),
             Kind::Glob(_) => self.text.split('*').next().unwrap_or(""),
         }
     }
@@ -97,7 +125,7 @@ impl Pattern {
         match self.kind {
             Kind::Any => "*".to_owned(),
             Kind::Exact => format!("={}", self.text),
-            Kind::Glob(_) => format!("~{}", self.text),
+            Kind::Prefix { .. } | Kind::Glob(_) => format!("~{}", self.text),
         }
     }
 }

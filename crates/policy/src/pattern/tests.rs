@@ -38,3 +38,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn trailing_wildcards_need_no_regex() {
+    for text in ["secret:prod/**", "agent:*", "a**", "x/*"] {
+        assert!(matches!(pattern(text).kind, Kind::Prefix { .. }), "`{text}`");
+    }
+    for text in ["a*b", "*a", "a/*/b", "a*b**", "**a"] {
+        assert!(matches!(pattern(text).kind, Kind::Glob(_)), "`{text}`");
+    }
+    assert!(!pattern("secret:prod/**").matches("secret:prod"));
+    assert!(pattern("secret:prod/**").matches("secret:prod/"));
+    assert!(pattern("doc:*").matches("doc:é\nx") && !pattern("doc:*").matches("doc:é/x"));
+}
+
+proptest! {
+    /// The byte comparison of `prefix*` and `prefix**` answers as the regex they used to compile to,
+    /// on any text (multi-byte characters and newlines included).
+    #[test]
+    fn prefix_patterns_agree_with_their_regex(
+        prefix in "[ab/é\n:]{0,6}",
+        any_depth in any::<bool>(),
+        value in "[ab/é\n:]{0,10}",
+    ) {
+        let text = format!("{prefix}{}", if any_depth { "**" } else { "*" });
+        let compiled = pattern(&text);
+        if matches!(compiled.kind, Kind::Prefix { .. }) {
+            let Ok(regex) = Regex::new(&glob_to_regex(&text)) else {
+                unreachable!("the glob regex compiles")
+            };
+            prop_assert_eq!(compiled.matches(&value), regex.is_match(&value), "`{}` on {:?}", text, value);
+        }
+    }
+}
