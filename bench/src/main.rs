@@ -3,10 +3,14 @@
 //!
 //! - `passport`: passport verification latency, cold (every token new: full EdDSA verification) and
 //!   repeated (the verified-token cache), p50/p99 over many runs, in process.
+//! - `policy`: Warden's policy engine beside Cedar (`cedar-policy`) on one generated policy set (100 agents;
+//!   100 and then 1,000 per-agent rules plus global denies) written in both languages: both must agree on
+//!   every request before p50/p99 of single decisions are taken; then the reload time of the largest set.
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
 mod passport;
+mod policy;
 mod server;
 
 use anyhow::bail;
@@ -15,6 +19,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("passport") => passport::run(),
+        Some("policy") => policy::run(),
         Some("server") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench server PATH/TO/warden [AGENTS]")
@@ -22,7 +27,7 @@ fn main() -> anyhow::Result<()> {
             let agents = args.get(2).map_or(Ok(1000), |n| n.parse()).unwrap_or(1000);
             server::run(binary, agents)
         }
-        _ => bail!("usage: warden-bench passport | server PATH/TO/warden [AGENTS]"),
+        _ => bail!("usage: warden-bench passport | policy | server PATH/TO/warden [AGENTS]"),
     }
 }
 
