@@ -10,7 +10,8 @@
 //!   [`TokenRepository`](warden_identity::repo::TokenRepository),
 //!   [`KeyRepository`](warden_identity::repo::KeyRepository) and
 //!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] and [`Store::audit_count`]
-//!   to read the audit log back.
+//!   to read the audit log back, and the policy versions and just-in-time grants
+//!   ([`PolicyVersion`], [`GrantRecord`]) the decision path reads.
 //! - [`Backend`]: which database a store talks to.
 //! - [`testing`]: throwaway PostgreSQL schemas for other crates' tests.
 //!
@@ -31,7 +32,9 @@ mod credentials;
 mod error;
 mod keys;
 mod migrate;
+mod policy;
 pub mod testing;
 mod tokens;
 
 pub use connect::{Backend, Store};
+pub use policy::{GrantRecord, PolicyFile, PolicyVersion};

@@ -18,17 +18,31 @@ struct Migration {
 
 // INVARIANT: versions are consecutive from 1, the same in both lists, and a released migration is
 // never edited: a change is a new migration.
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
-}];
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "policy",
+        sql: include_str!("../migrations/sqlite/0002_policy.sql"),
+    },
+];
 
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "policy",
+        sql: include_str!("../migrations/postgres/0002_policy.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS warden_migrations (
     version BIGINT NOT NULL PRIMARY KEY,

@@ -39,6 +39,8 @@ mod credentials;
 mod keys;
 #[path = "conformance/migrations.rs"]
 mod migrations;
+#[path = "conformance/policy.rs"]
+mod policy;
 #[path = "conformance/tokens.rs"]
 mod tokens;
 
@@ -181,6 +183,8 @@ conformance! {
         keys::concurrent_rotations_leave_one_current_key,
         keys::settings_upsert,
         audit::audit_events_round_trip,
+        policy::policy_versions_newest_wins,
+        policy::grants_live_revoke_and_purge,
         migrations::migrate_twice_is_a_no_op,
     ],
     db: [
