@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Malformed or invalid input; the message names the field.
     #[error("{0}")]
     BadRequest(String),
+    /// A candidate policy set that does not load; every error is listed, located.
+    #[error("{0}")]
+    InvalidPolicy(warden_policy::PolicyError),
     /// No credentials, or credentials that do not prove anything.
     #[error("{0}")]
     Unauthorized(String),
@@ -47,7 +50,7 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidPolicy(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -65,6 +68,7 @@ impl ApiError {
     fn slug(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad-request",
+            ApiError::InvalidPolicy(_) => "invalid-policy",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
@@ -102,12 +106,15 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = json!({
+        let mut body = json!({
             "type": format!("https://warden.dev/problems/{}", self.slug()),
             "title": status.canonical_reason().unwrap_or("error"),
             "status": status.as_u16(),
             "detail": detail,
         });
+        if let ApiError::InvalidPolicy(error) = &self {
+            body["errors"] = policy_errors(error);
+        }
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -128,6 +135,15 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Each load error as `{file, line, rule, message}`.
+pub fn policy_errors(error: &warden_policy::PolicyError) -> serde_json::Value {
+    error
+        .errors
+        .iter()
+        .map(|e| json!({"file": e.file, "line": e.line, "rule": e.rule, "message": e.message}))
+        .collect()
 }
 
 impl From<StoreError> for ApiError {

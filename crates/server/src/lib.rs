@@ -19,6 +19,7 @@ mod keys;
 mod metrics;
 mod openapi;
 mod password_pool;
+pub mod policy;
 pub mod routes;
 pub mod serve;
 pub mod state;

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{agents, auth, credentials, ops};
+use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -16,8 +16,11 @@ use crate::routes::{agents, auth, credentials, ops};
         credentials::issue_certificate,
         auth::login, auth::challenge, auth::key_login, auth::refresh, auth::revoke, auth::change_password,
         auth::issue_passport, auth::token_exchange,
+        authorize::authorize, authorize::authorize_batch,
+        policies::read, policies::replace, policies::validate, policies::simulate,
+        grants::create, grants::list, grants::revoke, grants::delegate,
     ),
-    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "ops"))
+    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "ops"))
 )]
 pub struct ApiDoc;
 

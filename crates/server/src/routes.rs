@@ -2,15 +2,18 @@
 
 pub mod agents;
 pub mod auth;
+pub mod authorize;
 pub mod credentials;
+pub mod grants;
 pub mod ops;
+pub mod policies;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::extract::RequestId;
 use crate::state::AppState;
@@ -45,6 +48,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/auth/password", post(auth::change_password))
         .route("/v1/auth/passport", post(auth::issue_passport))
         .route("/v1/auth/token-exchange", post(auth::token_exchange))
+        .route("/v1/authorize", post(authorize::authorize))
+        .route("/v1/authorize/batch", post(authorize::authorize_batch))
+        .route("/v1/policies", get(policies::read).merge(put(policies::replace)))
+        .route("/v1/policies/validate", post(policies::validate))
+        .route("/v1/policies/simulate", post(policies::simulate))
+        .route("/v1/grants", post(grants::create).get(grants::list))
+        .route("/v1/grants/{id}", delete(grants::revoke))
+        .route("/v1/grants/{id}/delegate", post(grants::delegate))
         .route("/v1/keys/rotate", post(ops::rotate_keys))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)

@@ -31,6 +31,8 @@ pub enum StartError {
          start with the master key this data directory was created with — nothing was changed"
     )]
     WrongMasterKey(KeySetupError),
+    #[error("policy: {0}")]
+    Policy(#[from] crate::policy::PolicyLoadError),
     #[error("signing keys: {0}")]
     Keys(KeySetupError),
     #[error("{0}")]
@@ -101,6 +103,7 @@ pub async fn build_state_with(
     .await
     .map_err(key_error)?;
     let revocations = RevocationList::from_revocations(store.revocations(clock.now()).await?);
+    let (policy, policy_files) = crate::policy::initial(&store, &config.data_dir, clock.now()).await?;
     let cost = config.auth.argon2;
     let hasher =
         PasswordHasher::new(cost.memory_kib, cost.iterations, cost.parallelism).map_err(|e| ConfigError::Invalid {
@@ -118,6 +121,8 @@ pub async fn build_state_with(
         keyring,
         revocations,
         admin_token: admin_token.to_owned(),
+        policy,
+        policy_files,
     }))
 }
 
@@ -186,31 +191,51 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Key rotation on schedule, cleanup of expired revocations and challenges, and syncing what other
-/// replicas changed.
+/// How often policy files and the store's newest policy version are checked.
+const POLICY_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long an ended grant stays listed (`include_inactive`) before it is purged.
+const ENDED_GRANT_RETENTION: u64 = 30 * 86_400;
+
+/// Key rotation on schedule, cleanup of expired revocations, challenges and ended grants, syncing
+/// what other replicas changed, and picking up policy changes.
 fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(state.config.rotation_check_interval.as_std());
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            if let Err(error) = keys::rotate_if_due(&state).await {
-                tracing::warn!(%error, "key rotation check failed");
-            }
-            let now = state.now();
-            let purged = state.store.purge_expired(now).await;
-            let _ = state.store.purge_challenges(now).await;
-            match state.store.revocations(now).await {
-                Ok(current) => state.update_revocations(|list| *list = RevocationList::from_revocations(current)),
-                Err(error) => tracing::warn!(%error, "could not refresh revocations"),
-            }
-            if let Ok(count) = purged
-                && count > 0
-            {
-                tracing::debug!(count, "expired revocations and refresh records purged");
-            }
-        }
+        tokio::join!(housekeeping(state.clone()), policy_watch(state));
     })
+}
+
+async fn housekeeping(state: AppState) {
+    let mut interval = tokio::time::interval(state.config.rotation_check_interval.as_std());
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(error) = keys::rotate_if_due(&state).await {
+            tracing::warn!(%error, "key rotation check failed");
+        }
+        let now = state.now();
+        let purged = state.store.purge_expired(now).await;
+        let _ = state.store.purge_challenges(now).await;
+        let _ = state.store.purge_grants(now.minus(ENDED_GRANT_RETENTION)).await;
+        match state.store.revocations(now).await {
+            Ok(current) => state.update_revocations(|list| *list = RevocationList::from_revocations(current)),
+            Err(error) => tracing::warn!(%error, "could not refresh revocations"),
+        }
+        if let Ok(count) = purged
+            && count > 0
+        {
+            tracing::debug!(count, "expired revocations and refresh records purged");
+        }
+    }
+}
+
+async fn policy_watch(state: AppState) {
+    let mut interval = tokio::time::interval(POLICY_POLL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        crate::policy::sync(&state).await;
+    }
 }
 
 /// Default data directory: `./warden-data`.

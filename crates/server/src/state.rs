@@ -1,7 +1,7 @@
 //! The application's shared state: configuration, store, keys and the in-memory views (keyring,
 //! revocations, verified-token cache) that keep the hot path off the database.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use subtle::ConstantTimeEq;
@@ -11,11 +11,12 @@ use warden_identity::keyring::Keyring;
 use warden_identity::password::{PasswordHasher, change};
 use warden_identity::repo::PasswordRecord;
 use warden_identity::token::{Expectations, RevocationList, VerifiedCache};
-use warden_store::Store;
+use warden_store::{PolicyFile, Store};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::password_pool::PasswordPool;
+use crate::policy::ActivePolicy;
 
 /// Most verified passports kept: bounded, and an entry is useless after its token expires anyway.
 const VERIFIED_TOKEN_CACHE_SIZE: usize = 10_000;
@@ -39,6 +40,9 @@ pub struct Inner {
     revocations: RwLock<RevocationList>,
     admin_token_hash: [u8; 32],
     password_pool: PasswordPool,
+    policy: RwLock<Arc<ActivePolicy>>,
+    /// The policy files as last read from the data directory, to notice edits.
+    seen_policy_files: Mutex<Option<Vec<PolicyFile>>>,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -54,6 +58,9 @@ pub struct Parts {
     pub keyring: Keyring,
     pub revocations: RevocationList,
     pub admin_token: String,
+    pub policy: ActivePolicy,
+    /// The data directory's policy files as read at start.
+    pub policy_files: Vec<PolicyFile>,
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -92,6 +99,8 @@ impl AppState {
             revocations: RwLock::new(parts.revocations),
             admin_token_hash: sha256(parts.admin_token.as_bytes()),
             password_pool: PasswordPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            policy: RwLock::new(Arc::new(parts.policy)),
+            seen_policy_files: Mutex::new(Some(parts.policy_files)),
         }))
     }
 
@@ -109,6 +118,36 @@ impl AppState {
     pub fn replace_keyring(&self, keyring: Keyring) {
         let mut guard = self.keyring.write().unwrap_or_else(|p| p.into_inner());
         *guard = Arc::new(keyring);
+    }
+
+    /// The policy set decisions are made with right now.
+    pub fn policy(&self) -> Arc<ActivePolicy> {
+        Arc::clone(&self.policy.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Swaps in `active` unless a newer version is already active (two activations racing each other
+    /// must end on the newest).
+    pub fn replace_policy(&self, active: Arc<ActivePolicy>) {
+        let mut guard = self.policy.write().unwrap_or_else(|p| p.into_inner());
+        if active.version >= guard.version {
+            *guard = active;
+        }
+    }
+
+    /// Whether `files` differ from the policy files seen last; remembers them either way.
+    pub fn swap_seen_policy_files(&self, files: &[PolicyFile]) -> bool {
+        let mut seen = self.seen_policy_files.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.as_deref() == Some(files) {
+            return false;
+        }
+        *seen = Some(files.to_vec());
+        true
+    }
+
+    /// Makes the next poll treat the files as edited again (their activation failed for a transient
+    /// reason).
+    pub fn forget_seen_policy_files(&self) {
+        *self.seen_policy_files.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub fn with_revocations<T>(&self, f: impl FnOnce(&RevocationList) -> T) -> T {
