@@ -15,31 +15,11 @@ use crate::state::AppState;
 /// Verifies `token` as one of `kinds`, checks revocation and the agent's status, and yields the
 /// caller. Passports are verified through the cache; other tokens are verified in full each time.
 pub async fn caller_from_token(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<Caller, ApiError> {
-    caller_from_token_with(state, token, kinds, Standing::MustBeActive).await
-}
-
-/// Whether an inactive agent is refused at authentication or let through to be denied by policy
-/// (which records the denial).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    MustBeActive,
-    Any,
-}
-
-pub async fn caller_from_token_with(
-    state: &AppState,
-    token: &str,
-    kinds: &[TokenKind],
-    standing: Standing,
-) -> Result<Caller, ApiError> {
     let claims = verify_any(state, token, kinds)?;
     if state.with_revocations(|r| r.is_revoked(&claims)) {
         return Err(TokenError::Revoked.into());
     }
-    let agent = existing_agent(state, &claims.sub).await?;
-    if standing == Standing::MustBeActive {
-        agent.ensure_active()?;
-    }
+    let agent = live_agent(state, &claims.sub).await?;
     if agent.token_predates_cutoff(claims.issued_at()) {
         return Err(TokenError::Revoked.into());
     }
@@ -87,29 +67,17 @@ pub fn verify_any(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<
 
 /// The agent, if it exists and is active.
 pub async fn live_agent(state: &AppState, agent_id: &str) -> Result<Agent, ApiError> {
-    let agent = existing_agent(state, agent_id).await?;
+    let agent = state
+        .store
+        .agent(agent_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the token's agent no longer exists"))?;
     agent.ensure_active()?;
     Ok(agent)
 }
 
-async fn existing_agent(state: &AppState, agent_id: &str) -> Result<Agent, ApiError> {
-    state
-        .store
-        .agent(agent_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the token's agent no longer exists"))
-}
-
 /// The agent a verified client certificate was issued to.
 pub async fn caller_from_certificate(state: &AppState, der: &[u8]) -> Result<Caller, ApiError> {
-    caller_from_certificate_with(state, der, Standing::MustBeActive).await
-}
-
-pub async fn caller_from_certificate_with(
-    state: &AppState,
-    der: &[u8],
-    standing: Standing,
-) -> Result<Caller, ApiError> {
     let record = state
         .store
         .certificate(&fingerprint(der))
@@ -118,10 +86,7 @@ pub async fn caller_from_certificate_with(
     if record.revoked_at.is_some() || record.not_after <= state.now() {
         return Err(ApiError::unauthorized("the client certificate is revoked or expired"));
     }
-    let agent = existing_agent(state, &record.agent_id).await?;
-    if standing == Standing::MustBeActive {
-        agent.ensure_active()?;
-    }
+    let agent = live_agent(state, &record.agent_id).await?;
     if agent.token_predates_cutoff(record.created_at) {
         return Err(ApiError::unauthorized(
             "the client certificate predates the agent's revocation",

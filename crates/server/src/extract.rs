@@ -158,8 +158,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An authenticated agent whatever its status: the decision routes let a suspended agent through so
-/// that policy denies it and the denial is recorded.
+/// An agent asking for a decision. Like [`Caller`], with a precise refusal for the admin token, which
+/// belongs to no agent and so has nothing to decide about.
 #[derive(Debug, Clone)]
 pub struct DecisionCaller(pub Caller);
 
@@ -167,24 +167,14 @@ impl FromRequestParts<AppState> for DecisionCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        use crate::authn::Standing;
-        if let Some(token) = bearer(parts)? {
-            if state.is_admin_token(token) {
-                return Err(ApiError::Forbidden(
-                    "decisions are asked by agents; the admin token is not an agent (use /v1/policies/simulate)".into(),
-                ));
-            }
-            let kinds = [TokenKind::Access, TokenKind::Passport];
-            return crate::authn::caller_from_token_with(state, token, &kinds, Standing::Any)
-                .await
-                .map(DecisionCaller);
+        if let Some(token) = bearer(parts)?
+            && state.is_admin_token(token)
+        {
+            return Err(ApiError::Forbidden(
+                "decisions are asked by agents; the admin token is not an agent (use /v1/policies/simulate)".into(),
+            ));
         }
-        if let Some(cert) = parts.extensions.get::<PeerCertificate>().cloned() {
-            return crate::authn::caller_from_certificate_with(state, &cert.0, Standing::Any)
-                .await
-                .map(DecisionCaller);
-        }
-        Err(ApiError::unauthorized("missing bearer token"))
+        Caller::from_request_parts(parts, state).await.map(DecisionCaller)
     }
 }
 

@@ -32,3 +32,6 @@ mod postgres;
 
 #[path = "api/outage.rs"]
 mod outage;
+
+#[path = "api/policy.rs"]
+mod policy;
