@@ -6,9 +6,12 @@
 //! - `policy`: Warden's policy engine beside Cedar (`cedar-policy`) on one generated policy set (100 agents;
 //!   100 and then 1,000 per-agent rules plus global denies) written in both languages: both must agree on
 //!   every request before p50/p99 of single decisions are taken; then the reload time of the largest set.
+//! - `authorize`: `POST /v1/authorize` against the real `warden` binary: 32 concurrent agents under a
+//!   1,000-rule policy; decisions per second and p50/p99, every answer checked.
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
+mod authorize;
 mod passport;
 mod policy;
 mod server;
@@ -20,6 +23,13 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("passport") => passport::run(),
         Some("policy") => policy::run(),
+        Some("authorize") => {
+            let Some(binary) = args.get(1) else {
+                bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
+            };
+            let seconds = args.get(2).map_or(Ok(10), |n| n.parse()).unwrap_or(10);
+            authorize::run(binary, seconds)
+        }
         Some("server") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench server PATH/TO/warden [AGENTS]")
@@ -27,7 +37,7 @@ fn main() -> anyhow::Result<()> {
             let agents = args.get(2).map_or(Ok(1000), |n| n.parse()).unwrap_or(1000);
             server::run(binary, agents)
         }
-        _ => bail!("usage: warden-bench passport | policy | server PATH/TO/warden [AGENTS]"),
+        _ => bail!("usage: warden-bench passport | policy | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"),
     }
 }
 

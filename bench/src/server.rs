@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 
-const PASSWORD: &str = "Correct-Horse-42!";
+pub const PASSWORD: &str = "Correct-Horse-42!";
 
-struct Server(Child);
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -24,17 +24,21 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-pub fn run(binary: &str, agents: usize) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let dir = tempfile::tempdir()?;
+/// Starts `binary` on a fresh data directory and waits until it is ready: the server, its base URL
+/// and the admin token.
+pub fn start(
+    binary: &str,
+    dir: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<(Server, String, String)> {
     let port = free_port()?;
     let child = Command::new(binary)
         .args(["serve", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("WARDEN_LOG", "warn")
         .stdout(Stdio::null())
@@ -43,7 +47,14 @@ pub fn run(binary: &str, agents: usize) -> anyhow::Result<()> {
         .with_context(|| format!("starting {binary}"))?;
     let server = Server(child);
     let base = format!("http://127.0.0.1:{port}");
-    let admin = runtime.block_on(wait_ready(&base, dir.path()))?;
+    let admin = runtime.block_on(wait_ready(&base, dir))?;
+    Ok((server, base, admin))
+}
+
+pub fn run(binary: &str, agents: usize) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let dir = tempfile::tempdir()?;
+    let (server, base, admin) = start(binary, dir.path(), &runtime)?;
     let pid = server.0.id();
     println!("idle server: {} KiB resident", rss_kib(pid)?);
 
@@ -77,7 +88,7 @@ pub fn run(binary: &str, agents: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_ready(base: &str, dir: &std::path::Path) -> anyhow::Result<String> {
+pub async fn wait_ready(base: &str, dir: &std::path::Path) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(reply) = reqwest::get(format!("{base}/readyz")).await

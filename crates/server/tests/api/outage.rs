@@ -90,6 +90,12 @@ async fn postgres_outage_is_503_and_warden_recovers_without_a_restart() {
     let app = TestApp::from_config(config, dir, MasterKey::generate(&SystemEntropy)).await;
     app.agent("steady_bot", &["db:read"]).await;
     let (access, _) = app.login("steady_bot").await;
+    let rules = json!({"policy": "rules:\n  - name: read\n    effect: allow\n    actions: [\"db:read\"]\n"});
+    let put = app.call(axum::http::Method::PUT, "/v1/policies", Some(crate::support::ADMIN), Some(rules)).await;
+    put.ok(StatusCode::OK);
+    let ask = json!({"action": "db:read", "resource": "db:orders"});
+    let allowed = app.post("/v1/authorize", Some(&access), ask.clone()).await;
+    assert_eq!(allowed.ok(StatusCode::OK)["decision"], "allow");
 
     relay.cut();
     let login = app
@@ -104,6 +110,10 @@ async fn postgres_outage_is_503_and_warden_recovers_without_a_restart() {
         .await
         .problem(StatusCode::SERVICE_UNAVAILABLE);
     app.get("/readyz", None).await.problem(StatusCode::SERVICE_UNAVAILABLE);
+    // A decision that cannot be recorded (or whose grants cannot be read) is never an allow.
+    app.post("/v1/authorize", Some(&access), ask.clone())
+        .await
+        .problem(StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         app.get("/healthz", None).await.status,
         StatusCode::OK,
@@ -123,6 +133,8 @@ async fn postgres_outage_is_503_and_warden_recovers_without_a_restart() {
     let (fresh, _) = app.login("steady_bot").await;
     app.passport(&fresh, json!({})).await.ok(StatusCode::OK);
     app.passport(&access, json!({})).await.ok(StatusCode::OK);
+    let again = app.post("/v1/authorize", Some(&access), ask).await;
+    assert_eq!(again.ok(StatusCode::OK)["decision"], "allow");
 
     app.state.store.close().await;
     let dropped = schema.drop_schema().await;
