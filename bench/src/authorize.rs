@@ -77,13 +77,21 @@ pub fn run(binary: &str, seconds: u64) -> anyhow::Result<()> {
             bail!("PUT /v1/policies: {} {}", reply.status(), reply.text().await?);
         }
         let rules = reply.json::<Value>().await?["rules"].as_array().map_or(0, Vec::len);
-        println!("policy: {rules} rules activated over HTTP in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "policy: {rules} rules activated over HTTP in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
 
         let mut tokens = Vec::with_capacity(CLIENTS);
         for agent in 0..CLIENTS {
             let name = format!("bench_{agent:03}");
             let body = json!({"name": name, "roles": ["worker"], "password": PASSWORD});
-            let created = client.post(format!("{base}/v1/agents")).bearer_auth(&admin).json(&body).send().await?;
+            let created = client
+                .post(format!("{base}/v1/agents"))
+                .bearer_auth(&admin)
+                .json(&body)
+                .send()
+                .await?;
             if !created.status().is_success() {
                 bail!("creating {name}: {}", created.status());
             }

@@ -37,7 +37,9 @@ fn main() -> anyhow::Result<()> {
             let agents = args.get(2).map_or(Ok(1000), |n| n.parse()).unwrap_or(1000);
             server::run(binary, agents)
         }
-        _ => bail!("usage: warden-bench passport | policy | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"),
+        _ => bail!(
+            "usage: warden-bench passport | policy | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
+        ),
     }
 }
 

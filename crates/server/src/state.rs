@@ -130,6 +130,9 @@ impl AppState {
     pub fn replace_policy(&self, active: Arc<ActivePolicy>) {
         let mut guard = self.policy.write().unwrap_or_else(|p| p.into_inner());
         if active.version >= guard.version {
+            if let Some(version) = active.version {
+                metrics::gauge!("warden_policy_version").set(version as f64);
+            }
             *guard = active;
         }
     }

@@ -273,6 +273,8 @@ async fn decide_and_record(state: &AppState, ask: &Ask<'_>, body: AuthorizeReque
         .detail("policy_version", active.version)
         .request_id(Some(ask.request_id));
     let ledger_index = state.audit(event).await?;
+    metrics::counter!("warden_authz_decisions_total", "decision" => effect_name(&decision), "basis" => basis)
+        .increment(1);
     Ok(DecisionView {
         decision: effect_name(&decision).to_owned(),
         decision_id,

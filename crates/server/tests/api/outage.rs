@@ -91,7 +91,14 @@ async fn postgres_outage_is_503_and_warden_recovers_without_a_restart() {
     app.agent("steady_bot", &["db:read"]).await;
     let (access, _) = app.login("steady_bot").await;
     let rules = json!({"policy": "rules:\n  - name: read\n    effect: allow\n    actions: [\"db:read\"]\n"});
-    let put = app.call(axum::http::Method::PUT, "/v1/policies", Some(crate::support::ADMIN), Some(rules)).await;
+    let put = app
+        .call(
+            axum::http::Method::PUT,
+            "/v1/policies",
+            Some(crate::support::ADMIN),
+            Some(rules),
+        )
+        .await;
     put.ok(StatusCode::OK);
     let ask = json!({"action": "db:read", "resource": "db:orders"});
     let allowed = app.post("/v1/authorize", Some(&access), ask.clone()).await;

@@ -170,6 +170,12 @@ async fn explain_returns_the_trace() {
     );
     assert_eq!(step("read-secrets")["outcome"]["kind"], "resource_differs", "{trace:?}");
     assert_eq!(step("read-secrets")["effect"], "allow");
+    let metrics = app.get("/metrics", None).await;
+    let text = metrics.body.as_str().unwrap_or_default();
+    assert!(
+        text.contains("warden_authz_decisions_total{decision=\"deny\",basis=\"no_match\"}"),
+        "decisions are counted: {text}"
+    );
     let bad = app
         .post(
             "/v1/authorize?explain=maybe",
