@@ -1,7 +1,12 @@
-//! The `warden` binary: `serve` and `init` run Warden itself; `policy …` works offline on policy files
-//! (`policy.rs`); the other commands talk to a running Warden over its HTTP API (`WARDEN_ADDR`,
-//! `WARDEN_TOKEN`), as Vault's CLI does.
+//! The `warden` binary: `serve` and `init` run Warden itself; `policy validate|test` work offline on
+//! policy files (`policy.rs`); the other commands, `policy simulate` among them, talk to a running
+//! Warden over its HTTP API (`WARDEN_ADDR`, `WARDEN_TOKEN`), as Vault's CLI does.
+//!
+//! Exit status: 0 on success, 1 on any error (usage errors included), and for the commands whose
+//! answer is a verdict a code of its own: `authorize` exits 2 on deny, `policy simulate
+//! --fail-on-change` exits 3 when a decision would change.
 
+mod authorize;
 mod client;
 mod policy;
 
@@ -43,7 +48,9 @@ enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Policy files, offline: validate, test.
+    /// Ask Warden for a decision as the agent of `WARDEN_TOKEN`; exits 0 on allow, 2 on deny.
+    Authorize(authorize::AuthorizeArgs),
+    /// Policy files: validate and test offline, simulate against a running Warden.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     /// Revoke a token.
@@ -141,7 +148,10 @@ enum KeysCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage(&error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -150,7 +160,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -158,8 +168,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+/// Prints clap's help, version or usage error. A usage error exits 1 like every other error, not
+/// clap's usual 2: `warden authorize` exits 2 for deny, and a typo must never read as a decision.
+fn usage(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = match cli.command {
+        Command::Authorize(args) => return authorize::run(args).await,
+        Command::Policy(command) => return policy::run(command).await,
         Command::Serve(args) => serve_command(args).await,
         Command::Init(args) => {
             let initialized = warden_server::init::init(&args.data_dir, &warden_core::SystemEntropy)?;
@@ -185,13 +208,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::Rotate) => {
             print(Client::admin_from_env()?.post("/v1/keys/rotate", &json!({})).await?)
         }
-        Command::Policy(command) => policy::run(command),
         Command::Revoke { token } => print(
             Client::admin_from_env()?
                 .post("/v1/auth/revoke", &json!({ "token": token }))
                 .await?,
         ),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn announce(initialized: &warden_server::init::Initialized) {
@@ -291,10 +314,15 @@ fn read_stdin_line() -> anyhow::Result<String> {
     Ok(line)
 }
 
+/// Prints a JSON answer, pretty.
 fn print(value: Value) -> anyhow::Result<()> {
+    emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))
+}
+
+/// Writes `text` to standard output as it is.
+fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    let text = serde_json::to_string_pretty(&value)?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
         // `warden agent list | head` closes the pipe early; that is not an error.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),

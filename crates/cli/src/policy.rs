@@ -1,12 +1,16 @@
-//! `warden policy …`: offline work on policy files, no server involved. `validate` loads files as one
-//! set the way the server would; `test` runs case files (`warden_policy::cases`) against such a set.
+//! `warden policy …`: work on policy files. `validate` loads files as one set the way the server would
+//! and `test` runs case files (`warden_policy::cases`) against such a set, both offline; `simulate`
+//! (`policy/simulate.rs`) asks a running Warden which decisions a candidate set would change.
 //!
 //! A case file given to `test` carries only `cases:`. One that names its own policy (`fixtures:` or
 //! `policy:`, as the engine's corpus does) is refused: the policy under test is the one on the command
 //! line, and silently testing another set than the file names would make a passing run mean nothing.
 
+mod simulate;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -19,7 +23,8 @@ pub enum PolicyCommand {
     Validate(PolicyFiles),
     /// Run test cases against policy files; exits non-zero on any mismatch.
     Test(TestArgs),
-    // `Simulate` comes next, taking `PolicyFiles` the same way.
+    /// Replay requests on a running Warden: which decisions would the candidate files change?
+    Simulate(simulate::SimulateArgs),
 }
 
 /// The files that make up one policy set.
@@ -39,8 +44,8 @@ pub struct TestArgs {
     cases: Vec<PathBuf>,
 }
 
-pub fn run(command: PolicyCommand) -> anyhow::Result<()> {
-    match command {
+pub async fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    let done = match command {
         PolicyCommand::Validate(files) => {
             let set = files.load()?;
             println!(
@@ -53,7 +58,9 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<()> {
             Ok(())
         }
         PolicyCommand::Test(args) => test(&args),
-    }
+        PolicyCommand::Simulate(args) => return simulate::run(&args).await,
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 impl PolicyFiles {

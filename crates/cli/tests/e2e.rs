@@ -7,6 +7,8 @@ mod harness;
 #[path = "e2e/pki.rs"]
 mod pki;
 
+#[path = "e2e/authorize_cli.rs"]
+mod authorize_cli;
 #[path = "e2e/durability.rs"]
 mod durability;
 #[path = "e2e/first_start.rs"]
@@ -19,5 +21,7 @@ mod mtls;
 mod policy_cli;
 #[path = "e2e/secrets.rs"]
 mod secrets;
+#[path = "e2e/simulate_cli.rs"]
+mod simulate_cli;
 #[path = "e2e/walkthrough.rs"]
 mod walkthrough;

@@ -83,6 +83,21 @@ impl Sandbox {
         self.run_bounded(command, Duration::from_secs(30))
     }
 
+    /// Runs `warden ARGS…` as a client of `server` (`WARDEN_ADDR`) with `token` in `WARDEN_TOKEN`.
+    pub fn run_client(&self, server: &Server, token: &str, args: &[&str]) -> (ExitStatus, String, String) {
+        let mut command = Command::new(WARDEN);
+        command.args(args);
+        for name in WARDEN_ENV {
+            command.env_remove(name);
+        }
+        command
+            .env("WARDEN_ADDR", &server.base)
+            .env("WARDEN_TOKEN", token)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+        self.run_bounded(command, Duration::from_secs(30))
+    }
+
     /// Runs `command` in the sandbox with its output in files, waiting at most `limit`.
     pub fn run_bounded(&self, mut command: Command, limit: Duration) -> (ExitStatus, String, String) {
         let out = self
