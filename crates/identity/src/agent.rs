@@ -147,7 +147,8 @@ impl Agent {
         Ok(())
     }
 
-    /// Applies a status change. Revocation is final; quarantine and revocation kill every live token.
+    /// Applies a status change. Revocation is final; suspension, quarantine and revocation kill every
+    /// live token (a release does not bring them back: the agent logs in again).
     pub fn change_status(&mut self, change: StatusChange, now: Timestamp) -> Result<(), IdentityError> {
         if self.status == AgentStatus::Revoked {
             return Err(IdentityError::AgentRevoked);

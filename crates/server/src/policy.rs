@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use warden_core::{AuditEvent, AuditOutcome, Timestamp};
+use warden_core::{AuditEvent, AuditOutcome, AuditSink, Timestamp};
 use warden_policy::{PolicyError, PolicySet, PolicySource};
 use warden_store::{PolicyFile, PolicyVersion};
 
@@ -67,6 +67,8 @@ pub enum PolicyLoadError {
     Invalid(#[from] PolicyError),
     #[error("store: {0}")]
     Store(#[from] warden_core::StoreError),
+    #[error("audit: {0}")]
+    Audit(String),
 }
 
 /// Compiles files into a set (every error of every file, or the set).
@@ -141,6 +143,16 @@ pub async fn initial(
     let version = store
         .insert_policy_version(set.hash().as_str(), SOURCE_FILES, &files, "startup", now)
         .await?;
+    let event = AuditEvent::new(now, "policy.activated", "startup", AuditOutcome::Success)
+        .resource("policy")
+        .detail("hash", set.hash().as_str())
+        .detail("version", version)
+        .detail("source", SOURCE_FILES)
+        .detail("rules", set.rules().len());
+    store
+        .record(event)
+        .await
+        .map_err(|e| PolicyLoadError::Audit(e.to_string()))?;
     let active = ActivePolicy {
         set,
         version: Some(version),
@@ -219,6 +231,9 @@ pub async fn sync(state: &AppState) {
     match read_policy_dir(&state.config.data_dir) {
         Ok(files) => {
             if state.swap_seen_policy_files(&files) {
+                if files.is_empty() {
+                    tracing::warn!("the policy directory holds no policy file: every request will be denied");
+                }
                 match activate(state, files, SOURCE_FILES, "policy-files", None).await {
                     Ok(_) => {}
                     Err(ActivateError::Invalid(error)) => {
@@ -244,9 +259,11 @@ pub async fn sync(state: &AppState) {
                         tracing::info!(version = newest, hash = %active.set.hash(), "policy set loaded from the store");
                         state.replace_policy(Arc::new(active));
                     }
-                    Err(error) => {
-                        tracing::error!(%error, "stored policy version does not load; keeping the current set")
+                    // Said once per version, not on every poll.
+                    Err(error) if state.note_unloadable_policy_version(newest) => {
+                        tracing::error!(version = newest, %error, "stored policy version does not load; keeping the current set");
                     }
+                    Err(_) => {}
                 },
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "could not read the newest policy version"),

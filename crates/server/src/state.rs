@@ -43,6 +43,8 @@ pub struct Inner {
     policy: RwLock<Arc<ActivePolicy>>,
     /// The policy files as last read from the data directory, to notice edits.
     seen_policy_files: Mutex<Option<Vec<PolicyFile>>>,
+    /// The newest stored policy version that failed to load, so the failure is logged once.
+    unloadable_policy_version: Mutex<Option<i64>>,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -101,6 +103,7 @@ impl AppState {
             password_pool: PasswordPool::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             policy: RwLock::new(Arc::new(parts.policy)),
             seen_policy_files: Mutex::new(Some(parts.policy_files)),
+            unloadable_policy_version: Mutex::new(None),
         }))
     }
 
@@ -151,6 +154,12 @@ impl AppState {
     /// reason).
     pub fn forget_seen_policy_files(&self) {
         *self.seen_policy_files.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Remembers that stored `version` does not load; whether it is news.
+    pub fn note_unloadable_policy_version(&self, version: i64) -> bool {
+        let mut noted = self.unloadable_policy_version.lock().unwrap_or_else(|p| p.into_inner());
+        noted.replace(version) != Some(version)
     }
 
     pub fn with_revocations<T>(&self, f: impl FnOnce(&RevocationList) -> T) -> T {

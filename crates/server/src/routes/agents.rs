@@ -72,6 +72,18 @@ fn event(state: &AppState, kind: &str, agent_id: &str, request_id: &RequestId) -
         .request_id(Some(&request_id.0))
 }
 
+/// The agent named by `key`: its id, else its name (the login identity).
+pub async fn find_by_id_or_name(state: &AppState, key: &str) -> Result<Agent, ApiError> {
+    match state.store.agent(key).await? {
+        Some(agent) => Ok(agent),
+        None => state
+            .store
+            .agent_by_name(key)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no agent with id or name `{key}`"))),
+    }
+}
+
 pub async fn find(state: &AppState, id: &str) -> Result<Agent, ApiError> {
     state
         .store

@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warden_core::{AuditEvent, AuditOutcome, Seconds};
-use warden_identity::repo::AgentRepository;
 use warden_store::GrantRecord;
 
-use super::agents::find;
+use super::agents::find_by_id_or_name;
 use super::authorize::grant_of;
 use crate::error::ApiError;
 use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Caller, RequestId};
@@ -105,7 +104,7 @@ pub async fn create(
         )));
     }
     let ttl = ttl_within(body.ttl, MAX_GRANT_TTL.get(), "ttl")?;
-    let agent = agent_by_id_or_name(&state, &body.agent_id).await?;
+    let agent = find_by_id_or_name(&state, &body.agent_id).await?;
     agent.ensure_active()?;
     let now = state.now();
     let record = GrantRecord {
@@ -136,7 +135,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<GrantList>, ApiError> {
     let agent_id = match &query.agent_id {
-        Some(id) => Some(agent_by_id_or_name(&state, id).await?.id),
+        Some(id) => Some(find_by_id_or_name(&state, id).await?.id),
         None => None,
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
@@ -194,11 +193,14 @@ pub async fn delegate(
     if parent.revoked_at.is_some() {
         return Err(ApiError::Forbidden(format!("grant `{id}` was revoked")));
     }
-    let to = agent_by_id_or_name(&state, &body.agent_id).await?;
+    if parent.expires_at <= now {
+        return Err(ApiError::Forbidden(format!("grant `{id}` has expired")));
+    }
+    let to = find_by_id_or_name(&state, &body.agent_id).await?;
     to.ensure_active()?;
     let remaining = now.seconds_until(parent.expires_at);
     let ttl = match body.ttl {
-        Some(ttl) => ttl_within(ttl, remaining.max(1), "ttl")?,
+        Some(ttl) => ttl_within(ttl, remaining, "ttl")?,
         None => remaining,
     };
     let child = grant_of(&parent)
@@ -225,13 +227,6 @@ pub async fn delegate(
     state.store.insert_grant(&record).await?;
     audit(&state, "grant.delegated", &caller.agent.id, &record, &request_id).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &record))))
-}
-
-async fn agent_by_id_or_name(state: &AppState, key: &str) -> Result<warden_identity::Agent, ApiError> {
-    match state.store.agent_by_name(key).await? {
-        Some(agent) => Ok(agent),
-        None => find(state, key).await,
-    }
 }
 
 /// Grants name one action and one resource exactly: a pattern would make them standing rules.

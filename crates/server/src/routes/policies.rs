@@ -9,11 +9,11 @@ use axum::http::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use warden_core::Timestamp;
-use warden_identity::repo::AgentRepository;
+use warden_core::{AuthMethod, Timestamp};
 use warden_policy::{PolicySet, Subject};
 use warden_store::PolicyFile;
 
+use super::agents::find_by_id_or_name;
 use super::authorize::{basis_of, effect_name, engine_request, evaluate, grant_of, status_of};
 use crate::error::{ApiError, policy_errors};
 use crate::extract::{Admin, ApiJson, ApiQuery, RequestId};
@@ -119,6 +119,10 @@ pub struct SimulatedRequest {
     /// The instant to judge at (RFC 3339); now when omitted.
     #[serde(default)]
     pub now: Option<String>,
+    /// How the agent would have authenticated (`context.auth_method`): `password`, `api_key`,
+    /// `public_key`, `certificate` or `passport`. Omitted: `passport` with `scopes`, else `password`.
+    #[serde(default)]
+    pub auth_method: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -260,14 +264,10 @@ async fn simulate_one(
             .ok_or_else(|| ApiError::bad_request(format!("now: `{text}` is not an RFC 3339 time")))?,
         None => state.now(),
     };
-    let agent = match state.store.agent(&request.agent).await? {
-        Some(agent) => agent,
-        None => state
-            .store
-            .agent_by_name(&request.agent)
-            .await?
-            .ok_or_else(|| ApiError::bad_request(format!("agent: no agent with id or name `{}`", request.agent)))?,
-    };
+    let agent = find_by_id_or_name(state, &request.agent).await.map_err(|e| match e {
+        ApiError::NotFound(message) => ApiError::BadRequest(format!("agent: {message}")),
+        other => other,
+    })?;
     let subject = Subject {
         agent_id: agent.id.clone(),
         name: agent.name.clone(),
@@ -278,10 +278,17 @@ async fn simulate_one(
         status: status_of(agent.status),
         attributes: agent.attributes.clone(),
     };
-    let auth_method = if subject.scopes.is_some() {
-        "passport"
-    } else {
-        "password"
+    let auth_method = match request.auth_method.as_deref() {
+        Some(text) => AuthMethod::parse(text)
+            .filter(|m| *m != AuthMethod::AdminToken)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "auth_method: `{text}` is not one of password, api_key, public_key, certificate, passport"
+                ))
+            })?
+            .as_str(),
+        None if subject.scopes.is_some() => "passport",
+        None => "password",
     };
     let grants: Vec<_> = state
         .store
@@ -382,6 +389,11 @@ fn candidate_files(
             name: name.unwrap_or_else(|| "api.yaml".to_owned()),
             text,
         }],
+        (None, Some(files)) if files.is_empty() => {
+            return Err(ApiError::bad_request(
+                "files: give at least one file (a file with `rules: []` denies everything on purpose)",
+            ));
+        }
         (None, Some(files)) => files
             .into_iter()
             .map(|f| PolicyFile {

@@ -821,3 +821,111 @@ async fn a_replica_picks_up_another_replicas_policy_change() {
     second.state.store.close().await;
     first.finish().await;
 }
+
+#[tokio::test]
+async fn policy_files_at_start_are_activated_and_audited_and_a_bad_file_refuses_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = dir.path().join("policies");
+    std::fs::create_dir_all(&policies).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(policies.join("main.yaml"), POLICY).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(policies.join("notes.txt"), "not a policy").unwrap_or_else(|e| unreachable!("{e}"));
+    let config = super::support::test_config(dir.path(), None);
+    let app = TestApp::from_config(config, dir, MasterKey::generate(&warden_core::SystemEntropy)).await;
+    let active = app.get("/v1/policies", Some(ADMIN)).await.ok(StatusCode::OK).clone();
+    assert_eq!(active["source"], "files");
+    assert_eq!(
+        active["files"].as_array().map(Vec::len),
+        Some(1),
+        "only *.yaml and *.yml files: {active}"
+    );
+    let events = app.events().await;
+    let activated: Vec<_> = events.iter().filter(|e| e["kind"] == "policy.activated").collect();
+    assert_eq!(activated.len(), 1);
+    assert_eq!(activated[0]["actor"], "startup");
+    assert_eq!(activated[0]["details"]["hash"], active["hash"]);
+
+    let bad = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = bad.path().join("policies");
+    std::fs::create_dir_all(&policies).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(policies.join("broken.yml"), "rules:\n  - name: x\n    effect: maybe\n")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let config = super::support::test_config(bad.path(), None);
+    let clock = std::sync::Arc::new(warden_core::ManualClock::at(warden_core::Timestamp::from_unix(
+        super::support::START,
+    )));
+    let refused = warden_server::serve::build_state_with(
+        config,
+        clock,
+        std::sync::Arc::new(warden_core::SystemEntropy),
+        MasterKey::generate(&warden_core::SystemEntropy),
+        ADMIN,
+    )
+    .await;
+    match refused {
+        Ok(_) => unreachable!("an invalid policy file must refuse the start"),
+        Err(error) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("broken.yml:3"),
+                "the refusal locates the error: {message}"
+            );
+        }
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn odd_requests_to_the_policy_routes_are_refused_precisely() {
+    let app = TestApp::start().await;
+    with_policy(&app).await;
+    let empty = app
+        .call(Method::PUT, "/v1/policies", Some(ADMIN), Some(json!({"files": []})))
+        .await;
+    assert!(empty.problem(StatusCode::BAD_REQUEST).contains("at least one file"));
+    let both = app
+        .post(
+            "/v1/policies/validate",
+            Some(ADMIN),
+            json!({"policy": "rules: []", "files": [{"name": "a.yaml", "text": "rules: []"}]}),
+        )
+        .await;
+    assert!(both.problem(StatusCode::BAD_REQUEST).contains("not both"));
+
+    // Simulated requests may say how the agent authenticated; the admin token is not a way.
+    let rules = "rules:\n  - name: certs-only\n    effect: allow\n    actions: [\"doc:read\"]\n    \
+                 conditions: {path: context.auth_method, op: eq, value: certificate}\n";
+    let ask = |method: &str| {
+        json!({"policy": rules, "requests": [
+            {"agent": "research_1", "action": "doc:read", "resource": "doc:1", "auth_method": method}]})
+    };
+    let reply = app.post("/v1/policies/simulate", Some(ADMIN), ask("certificate")).await;
+    assert_eq!(reply.ok(StatusCode::OK)["results"][0]["candidate"]["decision"], "allow");
+    let reply = app.post("/v1/policies/simulate", Some(ADMIN), ask("admin_token")).await;
+    assert!(reply.problem(StatusCode::BAD_REQUEST).contains("auth_method"));
+
+    // An expired grant cannot be handed on.
+    let grant = app
+        .post(
+            "/v1/grants",
+            Some(ADMIN),
+            json!({"agent_id": "research_1", "action": "a:b", "resource": "r:1", "ttl": 60, "reason": "x",
+                   "delegable": true}),
+        )
+        .await;
+    let id = grant.ok(StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    app.agent("research_2", &[]).await;
+    app.advance(61);
+    let (fresh, _) = app.login("research_1").await;
+    let late = app
+        .post(
+            &format!("/v1/grants/{id}/delegate"),
+            Some(&fresh),
+            json!({"agent_id": "research_2", "ttl": 30}),
+        )
+        .await;
+    assert!(late.problem(StatusCode::FORBIDDEN).contains("expired"));
+    app.finish().await;
+}
