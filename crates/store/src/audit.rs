@@ -1,16 +1,66 @@
 //! The audit log: an append-only table. `record` returns once the insert has committed, which on
 //! SQLite (`synchronous = FULL`) and PostgreSQL (`synchronous_commit` on, its default) means durable.
+//!
+//! Events are written by one task per store with group commit: every event that arrives while a
+//! commit is in flight goes into the next transaction together, so a burst costs one durable commit
+//! per batch instead of one per event, and each caller still hears back only after the commit that
+//! holds its event.
 
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{mpsc, oneshot};
 use warden_core::{AuditError, AuditEvent, AuditOutcome, AuditSink, StoreError};
 
 use crate::columns::{self, get, json_value, timestamp};
-use crate::{Store, error};
+use crate::{Backend, Store, error};
 
-#[async_trait]
-impl AuditSink for Store {
-    async fn record(&self, event: AuditEvent) -> Result<u64, AuditError> {
+/// Most events in one transaction: bounds how long the first waiter of a batch waits for the rest.
+const MAX_BATCH: usize = 256;
+/// Events waiting for the writer before `record` callers wait for room (back-pressure).
+const QUEUE: usize = 4096;
+
+/// An event on its way to the writer, and where its id (or the failure) goes.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    event: AuditEvent,
+    done: oneshot::Sender<Result<u64, String>>,
+}
+
+/// Starts the writer task for `pool`; it ends when every sender is gone.
+pub(crate) fn spawn_writer(pool: AnyPool, backend: Backend) -> mpsc::Sender<Pending> {
+    let (sender, mut queue) = mpsc::channel::<Pending>(QUEUE);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            match write_batch(&pool, backend, &batch).await {
+                Ok(ids) => {
+                    for (pending, id) in batch.drain(..).zip(ids) {
+                        let _ = pending.done.send(Ok(id));
+                    }
+                }
+                Err(reason) => {
+                    for pending in batch.drain(..) {
+                        let _ = pending.done.send(Err(reason.clone()));
+                    }
+                }
+            }
+        }
+    });
+    sender
+}
+
+/// Inserts the batch in one transaction; every id, or why none was written.
+async fn write_batch(pool: &AnyPool, backend: Backend, batch: &[Pending]) -> Result<Vec<u64>, String> {
+    let fail = |e: sqlx::Error| error::map("record audit event", e).to_string();
+    let begin = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    let mut transaction: Transaction<'static, Any> = pool.begin_with(begin).await.map_err(fail)?;
+    let mut ids = Vec::with_capacity(batch.len());
+    for pending in batch {
+        let event = &pending.event;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO audit_events (timestamp, kind, actor, action, resource, outcome, details, \
              request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -23,10 +73,22 @@ impl AuditSink for Store {
         .bind(event.outcome.as_str())
         .bind(event.details.to_string())
         .bind(event.request_id.as_deref())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *transaction)
         .await
-        .map_err(|e| AuditError::Unavailable(error::map("record audit event", e).to_string()))?;
-        columns::count(id, "the audit event id").map_err(|e| AuditError::Unavailable(e.to_string()))
+        .map_err(fail)?;
+        ids.push(columns::count(id, "the audit event id").map_err(|e| e.to_string())?);
+    }
+    transaction.commit().await.map_err(fail)?;
+    Ok(ids)
+}
+
+#[async_trait]
+impl AuditSink for Store {
+    async fn record(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        let stopped = || AuditError::Unavailable("the audit writer has stopped".into());
+        let (done, answer) = oneshot::channel();
+        self.audit.send(Pending { event, done }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map_err(AuditError::Unavailable)
     }
 }
 

@@ -62,6 +62,8 @@ impl Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// The audit writer's queue (see [`crate::audit`]).
+    pub(crate) audit: tokio::sync::mpsc::Sender<crate::audit::Pending>,
     backend: Backend,
     /// The URL without password or query string, for `Debug` and logs.
     location: Arc<str>,
@@ -91,8 +93,10 @@ impl Store {
             .map_err(error::during("connect"))?;
         let location: Arc<str> = redact(url).into();
         tracing::debug!(backend = backend.as_str(), %location, "store connected");
+        let audit = crate::audit::spawn_writer(pool.clone(), backend);
         Ok(Store {
             pool,
+            audit,
             backend,
             location,
         })

@@ -183,6 +183,7 @@ conformance! {
         keys::concurrent_rotations_leave_one_current_key,
         keys::settings_upsert,
         audit::audit_events_round_trip,
+        audit::audit_burst_is_recorded_whole,
         policy::policy_versions_newest_wins,
         policy::grants_live_revoke_and_purge,
         migrations::migrate_twice_is_a_no_op,
