@@ -11,7 +11,8 @@
 //!   [`KeyRepository`](warden_identity::repo::KeyRepository) and
 //!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] and [`Store::audit_count`]
 //!   to read the audit log back, and the policy versions and just-in-time grants
-//!   ([`PolicyVersion`], [`GrantRecord`]) the decision path reads.
+//!   ([`PolicyVersion`], [`GrantRecord`]) the decision path reads, and the vault's sealed secrets
+//!   ([`SecretRecord`], [`SecretVersionRecord`], [`SecretGrantRecord`]).
 //! - [`Backend`]: which database a store talks to.
 //! - [`testing`]: throwaway PostgreSQL schemas for other crates' tests.
 //!
@@ -35,6 +36,8 @@ mod migrate;
 mod policy;
 pub mod testing;
 mod tokens;
+mod vault;
 
 pub use connect::{Backend, Store};
 pub use policy::{GrantRecord, PolicyFile, PolicyVersion};
+pub use vault::{SecretGrantRecord, SecretKindCount, SecretRecord, SecretUpdate, SecretVersionRecord};

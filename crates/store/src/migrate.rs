@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "policy",
         sql: include_str!("../migrations/sqlite/0002_policy.sql"),
     },
+    Migration {
+        version: 3,
+        name: "vault",
+        sql: include_str!("../migrations/sqlite/0003_vault.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -41,6 +46,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "policy",
         sql: include_str!("../migrations/postgres/0002_policy.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "vault",
+        sql: include_str!("../migrations/postgres/0003_vault.sql"),
     },
 ];
 

@@ -43,6 +43,8 @@ mod migrations;
 mod policy;
 #[path = "conformance/tokens.rs"]
 mod tokens;
+#[path = "conformance/vault.rs"]
+mod vault;
 
 const T0: Timestamp = Timestamp::from_unix(1_700_000_000);
 
@@ -186,6 +188,11 @@ conformance! {
         audit::audit_burst_is_recorded_whole,
         policy::policy_versions_newest_wins,
         policy::grants_live_revoke_and_purge,
+        vault::secrets_round_trip_and_rotate,
+        vault::concurrent_rotations_have_one_winner,
+        vault::secret_grants_expire_and_go_with_the_secret,
+        vault::master_key_rewrap_is_resumable_and_never_clobbers,
+        vault::rotation_due_is_noted_once,
         migrations::migrate_twice_is_a_no_op,
     ],
     db: [
