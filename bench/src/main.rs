@@ -8,6 +8,8 @@
 //!   every request before p50/p99 of single decisions are taken; then the reload time of the largest set.
 //! - `authorize`: `POST /v1/authorize` against the real `warden` binary: 32 concurrent agents under a
 //!   1,000-rule policy; decisions per second and p50/p99, every answer checked.
+//! - `vault`: envelope seal and open of a 1 KiB secret, p50/p99, and the master-key rewrap of 10,000
+//!   records, in process (no storage).
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
@@ -15,6 +17,7 @@ mod authorize;
 mod passport;
 mod policy;
 mod server;
+mod vault;
 
 use anyhow::bail;
 
@@ -23,6 +26,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("passport") => passport::run(),
         Some("policy") => policy::run(),
+        Some("vault") => vault::run(),
         Some("authorize") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
@@ -38,7 +42,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }
