@@ -47,6 +47,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub keys: RawKeys,
     #[serde(default)]
+    pub vault: RawVault,
+    #[serde(default)]
     pub ca: RawCa,
     #[serde(default)]
     pub log: RawLog,
@@ -107,6 +109,20 @@ pub struct RawKeys {
     pub rotation: Option<RotationPolicy>,
     /// How often the server checks whether a rotation is due.
     pub check_interval: Option<Seconds>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVault {
+    pub keep_versions: Option<u32>,
+    pub credential_rotation: Option<warden_vault::RawRotationConfig>,
+}
+
+/// The vault's settings.
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    pub keep_versions: u32,
+    pub rotation: warden_vault::RotationPolicy,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,6 +195,7 @@ pub struct Config {
     pub rotation_check_interval: Seconds,
     pub ca_validity_days: u32,
     pub certificate_validity_days: u32,
+    pub vault: VaultConfig,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -292,6 +309,20 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(invalid("log.format", format!("`{other}` is not `text` or `json`"))),
         };
+        let keep_versions = raw.vault.keep_versions.unwrap_or(10);
+        if !(1..=1000).contains(&keep_versions) {
+            return Err(invalid("vault.keep_versions", "must be 1 to 1000"));
+        }
+        let rotation_policy = match raw.vault.credential_rotation {
+            Some(raw) => warden_vault::RotationPolicy::try_from(raw)
+                .map_err(|e| invalid("vault.credential_rotation", e.to_string()))?,
+            // The same as the generated warden.yaml says.
+            None => {
+                let days = |n| warden_vault::RotationDays::new(n).map_err(|e| invalid("vault", e.to_string()));
+                warden_vault::RotationPolicy::with_default(days(90)?)
+                    .with_exception(warden_vault::SecretKind::Database, days(30)?)
+            }
+        };
         Ok(Config {
             data_dir: data_dir.to_path_buf(),
             listen,
@@ -304,6 +335,10 @@ impl Config {
             rotation_check_interval: raw.keys.check_interval.unwrap_or(Seconds::new(30)),
             ca_validity_days: raw.ca.validity_days.unwrap_or(3650),
             certificate_validity_days: raw.ca.certificate_validity_days.unwrap_or(30),
+            vault: VaultConfig {
+                keep_versions,
+                rotation: rotation_policy,
+            },
             log_level: overrides
                 .log_level
                 .or(raw.log.level)

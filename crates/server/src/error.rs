@@ -42,6 +42,10 @@ pub enum ApiError {
     /// A dependency (store, audit log) is down: nothing is granted.
     #[error("{0}")]
     Unavailable(String),
+    /// Stored data failed its integrity check (a secret that does not decrypt): nothing is returned,
+    /// and the event is recorded at alert level.
+    #[error("{0}")]
+    Integrity(String),
     /// A bug or an impossible state; the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -61,7 +65,7 @@ impl ApiError {
             ApiError::Locked { .. } => StatusCode::LOCKED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Integrity(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -79,6 +83,7 @@ impl ApiError {
             ApiError::Locked { .. } => "locked",
             ApiError::TooManyRequests { .. } => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Integrity(_) => "integrity",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -177,6 +182,26 @@ impl From<PassportError> for ApiError {
             PassportError::ScopeNotHeld(_) | PassportError::ChainTooLong(_) => ApiError::Forbidden(error.to_string()),
             PassportError::NotAPassport => ApiError::Unauthorized(error.to_string()),
             PassportError::Ttl(_) | PassportError::Audience => ApiError::BadRequest(error.to_string()),
+        }
+    }
+}
+
+impl From<warden_vault::VaultError> for ApiError {
+    fn from(error: warden_vault::VaultError) -> Self {
+        use warden_vault::VaultError;
+        match error {
+            VaultError::UnknownKind { .. }
+            | VaultError::InvalidName { .. }
+            | VaultError::InvalidVersion { .. }
+            | VaultError::DataTooLarge { .. }
+            | VaultError::DataNotObject { .. }
+            | VaultError::InvalidTag { .. }
+            | VaultError::TooManyTags { .. }
+            | VaultError::InvalidField { .. } => ApiError::BadRequest(error.to_string()),
+            VaultError::WrongMasterKey { .. } | VaultError::Decryption | VaultError::MalformedRecord(_) => {
+                ApiError::Integrity(format!("the secret cannot be opened: {error}; nothing was returned"))
+            }
+            VaultError::Encryption => ApiError::Internal(error.to_string()),
         }
     }
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies};
+use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies, secrets};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -19,8 +19,10 @@ use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies}
         authorize::authorize, authorize::authorize_batch,
         policies::read, policies::replace, policies::validate, policies::simulate,
         grants::create, grants::list, grants::revoke, grants::delegate,
+        secrets::put, secrets::read, secrets::list, secrets::share, secrets::unshare, secrets::rotate,
+        secrets::delete, secrets::expiring, secrets::stats,
     ),
-    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "ops"))
+    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ops"))
 )]
 pub struct ApiDoc;
 

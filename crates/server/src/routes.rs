@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod grants;
 pub mod ops;
 pub mod policies;
+pub mod secrets;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -56,6 +57,16 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/grants", post(grants::create).get(grants::list))
         .route("/v1/grants/{id}", delete(grants::revoke))
         .route("/v1/grants/{id}/delegate", post(grants::delegate))
+        .route("/v1/secrets", get(secrets::list))
+        .route(
+            "/v1/secrets/{name}",
+            put(secrets::put).get(secrets::read).delete(secrets::delete),
+        )
+        .route("/v1/secrets/{name}/grants", post(secrets::share))
+        .route("/v1/secrets/{name}/grants/{agent_id}", delete(secrets::unshare))
+        .route("/v1/secrets/{name}/rotate", post(secrets::rotate))
+        .route("/v1/secrets-expiring", get(secrets::expiring))
+        .route("/v1/vault/stats", get(secrets::stats))
         .route("/v1/keys/rotate", post(ops::rotate_keys))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)

@@ -217,6 +217,9 @@ async fn housekeeping(state: AppState) {
         let purged = state.store.purge_expired(now).await;
         let _ = state.store.purge_challenges(now).await;
         let _ = state.store.purge_grants(now.minus(ENDED_GRANT_RETENTION)).await;
+        if let Err(error) = crate::routes::secrets::note_due_rotations(&state).await {
+            tracing::warn!(%error, "could not check secrets for due rotations");
+        }
         match state.store.revocations(now).await {
             Ok(current) => state.update_revocations(|list| *list = RevocationList::from_revocations(current)),
             Err(error) => tracing::warn!(%error, "could not refresh revocations"),

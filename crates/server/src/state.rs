@@ -45,6 +45,8 @@ pub struct Inner {
     seen_policy_files: Mutex<Option<Vec<PolicyFile>>>,
     /// The newest stored policy version that failed to load, so the failure is logged once.
     unloadable_policy_version: Mutex<Option<i64>>,
+    /// Secret reads that failed the integrity check since start (`/v1/vault/stats`).
+    decrypt_failures: std::sync::atomic::AtomicU64,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -104,6 +106,7 @@ impl AppState {
             policy: RwLock::new(Arc::new(parts.policy)),
             seen_policy_files: Mutex::new(Some(parts.policy_files)),
             unloadable_policy_version: Mutex::new(None),
+            decrypt_failures: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -160,6 +163,15 @@ impl AppState {
     pub fn note_unloadable_policy_version(&self, version: i64) -> bool {
         let mut noted = self.unloadable_policy_version.lock().unwrap_or_else(|p| p.into_inner());
         noted.replace(version) != Some(version)
+    }
+
+    pub fn note_decrypt_failure(&self) {
+        self.decrypt_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("warden_vault_decrypt_failures_total").increment(1);
+    }
+
+    pub fn decrypt_failures(&self) -> u64 {
+        self.decrypt_failures.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn with_revocations<T>(&self, f: impl FnOnce(&RevocationList) -> T) -> T {

@@ -35,3 +35,6 @@ mod outage;
 
 #[path = "api/policy.rs"]
 mod policy;
+
+#[path = "api/vault.rs"]
+mod vault;
