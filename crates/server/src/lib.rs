@@ -24,5 +24,6 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 mod tls;
+mod vault;
 
 pub use openapi::ApiDoc;

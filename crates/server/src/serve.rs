@@ -33,6 +33,8 @@ pub enum StartError {
     WrongMasterKey(KeySetupError),
     #[error("policy: {0}")]
     Policy(#[from] crate::policy::PolicyLoadError),
+    #[error("the master key does not open this data directory's vault ({0}); nothing was changed")]
+    Vault(crate::vault::CanaryError),
     #[error("signing keys: {0}")]
     Keys(KeySetupError),
     #[error("{0}")]
@@ -102,6 +104,9 @@ pub async fn build_state_with(
     )
     .await
     .map_err(key_error)?;
+    crate::vault::ensure_canary(&store, &master, entropy.as_ref())
+        .await
+        .map_err(StartError::Vault)?;
     let revocations = RevocationList::from_revocations(store.revocations(clock.now()).await?);
     let (policy, policy_files) = crate::policy::initial(&store, &config.data_dir, clock.now()).await?;
     let cost = config.auth.argon2;

@@ -467,3 +467,22 @@ async fn expiring_list_and_rotation_due_event_follow_the_clock() {
         .problem(StatusCode::BAD_REQUEST);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_vault_canary_does_not_open() {
+    use warden_identity::repo::KeyRepository;
+    let app = TestApp::start().await;
+    app.get("/readyz", None).await.ok(StatusCode::OK);
+    let Ok(Some(canary)) = app.state.store.setting("vault.canary").await else {
+        unreachable!("the canary is written at start")
+    };
+    // A canary sealed under another master key (a replica started with the wrong key) does not open.
+    let mut bytes = canary.into_bytes();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap_or_default();
+    assert!(app.state.store.put_setting("vault.canary", &tampered).await.is_ok());
+    let reply = app.get("/readyz", None).await;
+    reply.problem(StatusCode::SERVICE_UNAVAILABLE);
+    app.finish().await;
+}
