@@ -10,12 +10,15 @@
 //!   1,000-rule policy; decisions per second and p50/p99, every answer checked.
 //! - `vault`: envelope seal and open of a 1 KiB secret, p50/p99, and the master-key rewrap of 10,000
 //!   records, in process (no storage).
+//! - `secrets`: `GET /v1/secrets/{name}` against the real `warden` binary: 32 agents reading their
+//!   shared 1 KiB secrets (and refused a neighbour's); reads per second and p50/p99, every answer checked.
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
 mod authorize;
 mod passport;
 mod policy;
+mod secrets;
 mod server;
 mod vault;
 
@@ -34,6 +37,13 @@ fn main() -> anyhow::Result<()> {
             let seconds = args.get(2).map_or(Ok(10), |n| n.parse()).unwrap_or(10);
             authorize::run(binary, seconds)
         }
+        Some("secrets") => {
+            let Some(binary) = args.get(1) else {
+                bail!("usage: warden-bench secrets PATH/TO/warden [SECONDS]")
+            };
+            let seconds = args.get(2).map_or(Ok(10), |n| n.parse()).unwrap_or(10);
+            secrets::run(binary, seconds)
+        }
         Some("server") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench server PATH/TO/warden [AGENTS]")
@@ -42,7 +52,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }

@@ -1,0 +1,122 @@
+//! `GET /v1/secrets/{name}` over HTTP against the real `warden` binary: 32 agents, each holding a grant
+//! on its own 1 KiB secret (and none on the others), read concurrently for a fixed time; reads per
+//! second and p50/p99. Every answer is checked: the right plaintext, or a refusal where one is due.
+//!
+//! Each read is the whole door: token verification, the agent's record and grants, the policy decision
+//! with the secret's grant, the store read, envelope open, and the `secret.read` audit event committed
+//! before the answer.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::quantile;
+use crate::server::{PASSWORD, start};
+
+const CLIENTS: usize = 32;
+
+fn value(agent: usize) -> String {
+    // 1 KiB of data per secret.
+    format!("{agent:04}-{}", "k".repeat(1019))
+}
+
+pub fn run(binary: &str, seconds: u64) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let dir = tempfile::tempdir()?;
+    let (_server, base, admin) = start(binary, dir.path(), &runtime)?;
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tokens = Vec::with_capacity(CLIENTS);
+        for agent in 0..CLIENTS {
+            let name = format!("reader_{agent:03}");
+            let body = json!({"name": name, "roles": ["worker"], "password": PASSWORD});
+            let created = client
+                .post(format!("{base}/v1/agents"))
+                .bearer_auth(&admin)
+                .json(&body)
+                .send()
+                .await?;
+            if !created.status().is_success() {
+                bail!("creating {name}: {}", created.status());
+            }
+            let secret = json!({"type": "api_key", "data": {"key": value(agent)}});
+            let stored = client
+                .put(format!("{base}/v1/secrets/bench%2F{agent:03}"))
+                .bearer_auth(&admin)
+                .json(&secret)
+                .send()
+                .await?;
+            if !stored.status().is_success() {
+                bail!("storing secret {agent}: {}", stored.status());
+            }
+            let shared = client
+                .post(format!("{base}/v1/secrets/bench%2F{agent:03}/grants"))
+                .bearer_auth(&admin)
+                .json(&json!({"agent_id": name}))
+                .send()
+                .await?;
+            if !shared.status().is_success() {
+                bail!("sharing secret {agent}: {}", shared.status());
+            }
+            let login = client
+                .post(format!("{base}/v1/auth/login"))
+                .json(&json!({"identity": name, "secret": PASSWORD}))
+                .send()
+                .await?
+                .json::<Value>()
+                .await?;
+            tokens.push(login["access_token"].as_str().context("access token")?.to_owned());
+        }
+
+        let length = Duration::from_secs(seconds);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (agent, token) in tokens.into_iter().enumerate() {
+            let base = base.clone();
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut samples = Vec::new();
+                let mut i = 0usize;
+                while started.elapsed() < length {
+                    // Nine reads of its own secret, then one of a neighbour's, which must be refused.
+                    let target = if i % 10 == 9 { (agent + 1) % CLIENTS } else { agent };
+                    let sent = Instant::now();
+                    let reply = client
+                        .get(format!("{base}/v1/secrets/bench%2F{target:03}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await?;
+                    let status = reply.status();
+                    let answer = reply.json::<Value>().await?;
+                    samples.push(sent.elapsed().as_nanos() as u64);
+                    let right = if target == agent {
+                        status.is_success() && answer["data"]["key"] == value(agent)
+                    } else {
+                        status == reqwest::StatusCode::FORBIDDEN
+                    };
+                    if !right {
+                        bail!("agent {agent} reading secret {target} got {status}");
+                    }
+                    i += 1;
+                }
+                anyhow::Ok(samples)
+            }));
+        }
+        let mut samples = Vec::new();
+        for task in tasks {
+            samples.extend(task.await??);
+        }
+        let elapsed = started.elapsed();
+        samples.sort_unstable();
+        println!(
+            "GET /v1/secrets/{{name}}, {CLIENTS} concurrent clients, {seconds} s: {} reads = {:.0} reads/s; \
+             p50 {:.2} ms, p99 {:.2} ms (one in ten refused; every answer checked)",
+            samples.len(),
+            samples.len() as f64 / elapsed.as_secs_f64(),
+            quantile(&samples, 0.50) as f64 / 1e6,
+            quantile(&samples, 0.99) as f64 / 1e6,
+        );
+        anyhow::Ok(())
+    })
+}
