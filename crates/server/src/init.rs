@@ -54,7 +54,7 @@ pub fn init(data_dir: &Path, entropy: &dyn Entropy) -> Result<Initialized, InitE
         DEFAULT_POLICY.as_bytes(),
         0o644,
     )?;
-    if std::env::var_os("WARDEN_MASTER_KEY").is_none() {
+    if matches!(MasterKeySource::from_env(data_dir), MasterKeySource::File(_)) {
         let key = Zeroizing::new(STANDARD.encode(MasterKey::generate(entropy).expose_bytes()) + "\n");
         write_new(&data_dir.join(MASTER_KEY_FILE), key.as_bytes(), 0o600)?;
     }
@@ -99,14 +99,45 @@ fn read_private(path: &Path) -> Result<Zeroizing<String>, InitError> {
     fs::read_to_string(path).map(Zeroizing::new).map_err(|e| io(path, e))
 }
 
-/// The master key: `WARDEN_MASTER_KEY` (base64) when set, else the key file.
-pub fn master_key(data_dir: &Path) -> Result<MasterKey, InitError> {
-    let (source_name, text) = match std::env::var("WARDEN_MASTER_KEY") {
-        Ok(value) => ("WARDEN_MASTER_KEY".to_owned(), Zeroizing::new(value)),
-        Err(_) => {
-            let path = data_dir.join(MASTER_KEY_FILE);
-            (path.display().to_string(), read_private(&path)?)
+/// Where the master key comes from, first match wins: `WARDEN_MASTER_KEY` (the key, base64),
+/// `WARDEN_MASTER_KEY_COMMAND` (a command whose output is the key, base64: how a KMS or HSM client
+/// supplies it), else the data directory's key file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterKeySource {
+    Env,
+    Command(String),
+    File(PathBuf),
+}
+
+impl MasterKeySource {
+    pub fn from_env(data_dir: &Path) -> MasterKeySource {
+        let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if set("WARDEN_MASTER_KEY").is_some() {
+            MasterKeySource::Env
+        } else if let Some(command) = set("WARDEN_MASTER_KEY_COMMAND") {
+            MasterKeySource::Command(command)
+        } else {
+            MasterKeySource::File(data_dir.join(MASTER_KEY_FILE))
         }
+    }
+}
+
+/// The master key from wherever [`MasterKeySource::from_env`] says.
+pub fn master_key(data_dir: &Path) -> Result<MasterKey, InitError> {
+    master_key_from(&MasterKeySource::from_env(data_dir))
+}
+
+/// Longest a master-key command may run.
+const MASTER_KEY_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+pub fn master_key_from(source: &MasterKeySource) -> Result<MasterKey, InitError> {
+    let (source_name, text) = match source {
+        MasterKeySource::Env => (
+            "WARDEN_MASTER_KEY".to_owned(),
+            Zeroizing::new(std::env::var("WARDEN_MASTER_KEY").unwrap_or_default()),
+        ),
+        MasterKeySource::Command(command) => ("WARDEN_MASTER_KEY_COMMAND".to_owned(), run_key_command(command)?),
+        MasterKeySource::File(path) => (path.display().to_string(), read_private(path)?),
     };
     let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| InitError::MasterKey {
         source_name: source_name.clone(),
@@ -116,6 +147,50 @@ pub fn master_key(data_dir: &Path) -> Result<MasterKey, InitError> {
         source_name,
         reason: e.to_string(),
     })
+}
+
+/// Runs `sh -c command` and returns its standard output; its standard error is not shown (it may
+/// echo the key), only its exit status.
+fn run_key_command(command: &str) -> Result<Zeroizing<String>, InitError> {
+    let failed = |reason: String| InitError::MasterKey {
+        source_name: "WARDEN_MASTER_KEY_COMMAND".into(),
+        reason,
+    };
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| failed(format!("cannot run it: {e}")))?;
+    let deadline = std::time::Instant::now() + MASTER_KEY_COMMAND_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "it did not finish within {} s",
+                    MASTER_KEY_COMMAND_TIMEOUT.as_secs()
+                )));
+            }
+        }
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| failed(format!("cannot read its output: {e}")))?;
+    if !output.status.success() {
+        return Err(failed(format!("it exited with {}", output.status)));
+    }
+    let text = Zeroizing::new(output.stdout);
+    String::from_utf8(text.to_vec())
+        .map(Zeroizing::new)
+        .map_err(|_| failed("its output is not text".into()))
 }
 
 /// The admin token from its file.

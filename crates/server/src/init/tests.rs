@@ -52,3 +52,27 @@ fn a_corrupt_master_key_is_a_clear_error() {
     let error = master_key(dir.path()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("not base64"), "{error}");
 }
+
+#[test]
+fn a_master_key_command_supplies_the_key() {
+    let key = STANDARD.encode([7u8; 32]);
+    let from_command = master_key_from(&MasterKeySource::Command(format!("printf '%s\\n' {key}")));
+    assert_eq!(from_command.map(|k| *k.expose_bytes()).ok(), Some([7u8; 32]));
+
+    let failing = master_key_from(&MasterKeySource::Command("echo oops >&2; exit 3".into()));
+    let error = failing.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        error.contains("WARDEN_MASTER_KEY_COMMAND") && error.contains("exit"),
+        "{error}"
+    );
+    assert!(!error.contains("oops"), "the command's stderr is not repeated: {error}");
+
+    let garbage = master_key_from(&MasterKeySource::Command("echo not-a-key".into()));
+    assert!(
+        garbage
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("not base64")
+    );
+}
