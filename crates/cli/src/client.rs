@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use std::fmt;
+
+use anyhow::Context;
 use serde_json::Value;
 
 #[derive(Debug)]
@@ -13,7 +15,30 @@ pub struct Client {
     http: reqwest::Client,
 }
 
-/// Percent-encodes one path segment.
+/// Warden answered with an error status: the status and the problem's `detail` (or the whole body).
+/// Callers that must tell a refusal from other failures downcast to it.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: reqwest::StatusCode,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn is_forbidden(&self) -> bool {
+        self.status == reqwest::StatusCode::FORBIDDEN
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = self.status.canonical_reason().unwrap_or("");
+        write!(f, "{} {reason}: {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Percent-encodes one path segment (or one query value).
 pub fn segment(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -65,6 +90,16 @@ impl Client {
             .await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    /// `DELETE`; a 204 answers `Value::Null`.
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.delete(format!("{}{path}", self.base))).await
+    }
+
     async fn send(&self, mut request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -85,11 +120,7 @@ impl Client {
                 .get("detail")
                 .and_then(Value::as_str)
                 .map_or_else(|| value.to_string(), str::to_owned);
-            bail!(
-                "{} {}: {detail}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            );
+            return Err(Refusal { status, detail }.into());
         }
         Ok(value)
     }

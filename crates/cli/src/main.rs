@@ -1,6 +1,6 @@
 //! The `warden` binary: `serve` and `init` run Warden itself; `policy validate|test` work offline on
-//! policy files (`policy.rs`); the other commands, `policy simulate` among them, talk to a running
-//! Warden over its HTTP API (`WARDEN_ADDR`, `WARDEN_TOKEN`), as Vault's CLI does.
+//! policy files (`policy.rs`); the other commands, `policy simulate` and `secret` (`secret.rs`) among
+//! them, talk to a running Warden over its HTTP API (`WARDEN_ADDR`, `WARDEN_TOKEN`), as Vault's CLI does.
 //!
 //! Exit status: 0 on success, 1 on any error (usage errors included), and for the commands whose
 //! answer is a verdict a code of its own: `authorize` exits 2 on deny, `policy simulate
@@ -9,6 +9,7 @@
 mod authorize;
 mod client;
 mod policy;
+mod secret;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,9 @@ enum Command {
     /// Policy files: validate and test offline, simulate against a running Warden.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// The vault: store, read, share, rotate and delete secrets.
+    #[command(subcommand, after_help = secret::AFTER_HELP)]
+    Secret(secret::SecretCommand),
     /// Revoke a token.
     Revoke {
         /// The token to revoke.
@@ -183,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = match cli.command {
         Command::Authorize(args) => return authorize::run(args).await,
         Command::Policy(command) => return policy::run(command).await,
+        Command::Secret(command) => secret::run(command).await,
         Command::Serve(args) => serve_command(args).await,
         Command::Init(args) => {
             let initialized = warden_server::init::init(&args.data_dir, &warden_core::SystemEntropy)?;

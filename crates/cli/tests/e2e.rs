@@ -19,6 +19,8 @@ mod lifecycle;
 mod mtls;
 #[path = "e2e/policy_cli.rs"]
 mod policy_cli;
+#[path = "e2e/secret_cli.rs"]
+mod secret_cli;
 #[path = "e2e/secrets.rs"]
 mod secrets;
 #[path = "e2e/simulate_cli.rs"]

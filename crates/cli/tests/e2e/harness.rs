@@ -85,6 +85,12 @@ impl Sandbox {
 
     /// Runs `warden ARGS…` as a client of `server` (`WARDEN_ADDR`) with `token` in `WARDEN_TOKEN`.
     pub fn run_client(&self, server: &Server, token: &str, args: &[&str]) -> (ExitStatus, String, String) {
+        self.run_bounded(self.client_command(server, Some(token), args), Duration::from_secs(30))
+    }
+
+    /// `warden ARGS…` as a client of `server`: with `token` in `WARDEN_TOKEN`, or without one (so admin
+    /// commands read the admin token from `WARDEN_DATA_DIR`, the sandbox's data directory).
+    pub fn client_command(&self, server: &Server, token: Option<&str>, args: &[&str]) -> Command {
         let mut command = Command::new(WARDEN);
         command.args(args);
         for name in WARDEN_ENV {
@@ -92,14 +98,28 @@ impl Sandbox {
         }
         command
             .env("WARDEN_ADDR", &server.base)
-            .env("WARDEN_TOKEN", token)
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost");
-        self.run_bounded(command, Duration::from_secs(30))
+        match token {
+            Some(token) => command.env("WARDEN_TOKEN", token),
+            None => command.env("WARDEN_DATA_DIR", &self.data),
+        };
+        command
     }
 
     /// Runs `command` in the sandbox with its output in files, waiting at most `limit`.
-    pub fn run_bounded(&self, mut command: Command, limit: Duration) -> (ExitStatus, String, String) {
+    pub fn run_bounded(&self, command: Command, limit: Duration) -> (ExitStatus, String, String) {
+        self.run_with_input(command, None, limit)
+    }
+
+    /// Runs `command` in the sandbox with `input` piped to its standard input (so the input is never in
+    /// a file; none: /dev/null) and its output in files, waiting at most `limit`.
+    pub fn run_with_input(
+        &self,
+        mut command: Command,
+        input: Option<&[u8]>,
+        limit: Duration,
+    ) -> (ExitStatus, String, String) {
         let out = self
             .root()
             .join(format!("run-{}.stdout", LAUNCHES.fetch_add(1, Ordering::Relaxed)));
@@ -107,15 +127,22 @@ impl Sandbox {
         let (Ok(stdout), Ok(stderr)) = (std::fs::File::create(&out), std::fs::File::create(&err)) else {
             unreachable!("cannot create log files in {}", self.root().display())
         };
+        let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };
         let spawned = command
             .current_dir(self.root())
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(stdout)
             .stderr(stderr)
             .spawn();
         let Ok(mut child) = spawned else {
             unreachable!("cannot run {command:?}: {spawned:?}")
         };
+        if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+            // The inputs are small (well under a pipe's buffer), so this cannot block on a child that
+            // does not read; the pipe is closed when `pipe` drops, which ends the child's input.
+            let written = std::io::Write::write_all(&mut pipe, input);
+            assert!(written.is_ok(), "write to {command:?}: {written:?}");
+        }
         let Some(status) = wait_exit(&mut child, limit) else {
             let _ = child.kill();
             let _ = child.wait();
@@ -451,6 +478,45 @@ impl Api {
             events.extend(page.iter().cloned());
         }
         unreachable!("more than 1000 pages of events")
+    }
+}
+
+/// A log filter for servers whose output is searched for secrets: `debug`, and `trace` for Warden's crates.
+pub const LOG_FILTER: &str =
+    "debug,warden_server=trace,warden_store=trace,warden_identity=trace,warden_core=trace,warden=trace";
+
+/// Everything a server's output or files must not contain, with a label for the failure message.
+#[derive(Debug, Default)]
+pub struct Secrets(pub Vec<(String, String)>);
+
+impl Secrets {
+    pub fn add(&mut self, label: &str, value: &str) {
+        assert!(value.len() >= 16, "{label} is too short to search for: {value:?}");
+        self.0.push((label.to_owned(), value.to_owned()));
+    }
+
+    /// A token, and separately its signature: the part that cannot be forged.
+    pub fn token(&mut self, label: &str, token: &str) {
+        self.add(label, token);
+        let Some(signature) = token.rsplit('.').next() else {
+            unreachable!("{label} is not a JWS")
+        };
+        self.add(&format!("{label} (signature)"), signature);
+    }
+
+    /// Both tokens of a login answer.
+    pub fn pair(&mut self, label: &str, answer: &Value) {
+        self.token(&format!("{label} access token"), &field(answer, "access_token"));
+        self.token(&format!("{label} refresh token"), &field(answer, "refresh_token"));
+    }
+
+    /// The labels of those found in `haystack`.
+    pub fn found_in(&self, haystack: &[u8]) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(_, value)| haystack.windows(value.len()).any(|w| w == value.as_bytes()))
+            .map(|(label, _)| label.clone())
+            .collect()
     }
 }
 

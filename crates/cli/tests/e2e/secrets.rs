@@ -8,53 +8,16 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Api, CHEAP_ARGON2, Options, Sandbox, Server, field, read_text};
+use crate::harness::{Api, CHEAP_ARGON2, LOG_FILTER, Options, Sandbox, Secrets, Server, field, read_text};
 use crate::pki::{csr, https_client, setup_server_tls};
-
-const LOG_FILTER: &str =
-    "debug,warden_server=trace,warden_store=trace,warden_identity=trace,warden_core=trace,warden=trace";
 
 const PASSWORD_A: &str = "Sesame-Secret-7781!";
 const PASSWORD_A2: &str = "Renewed-Sesame-9034#";
 const PASSWORD_B: &str = "Hidden-Phrase-5520$";
 const PASSWORD_B2: &str = "Reset-Phrase-6631%";
 const WRONG_PASSWORD: &str = "Guessed-Wrong-1234&";
-
-/// Everything the logs must not contain, with a label for the failure message.
-#[derive(Debug, Default)]
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn add(&mut self, label: &str, value: &str) {
-        assert!(value.len() >= 16, "{label} is too short to search for: {value:?}");
-        self.0.push((label.to_owned(), value.to_owned()));
-    }
-
-    /// A token, and separately its signature: the part that cannot be forged.
-    fn token(&mut self, label: &str, token: &str) {
-        self.add(label, token);
-        let Some(signature) = token.rsplit('.').next() else {
-            unreachable!("{label} is not a JWS")
-        };
-        self.add(&format!("{label} (signature)"), signature);
-    }
-
-    /// Both tokens of a login answer.
-    fn pair(&mut self, label: &str, answer: &Value) {
-        self.token(&format!("{label} access token"), &field(answer, "access_token"));
-        self.token(&format!("{label} refresh token"), &field(answer, "refresh_token"));
-    }
-
-    fn found_in(&self, haystack: &[u8]) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(_, value)| haystack.windows(value.len()).any(|w| w == value.as_bytes()))
-            .map(|(label, _)| label.clone())
-            .collect()
-    }
-}
 
 fn ok(reply: &crate::harness::Reply, status: u16, what: &str) {
     assert_eq!(reply.status, status, "{what}: {:?}", reply.body);
