@@ -25,5 +25,7 @@ mod secret_cli;
 mod secrets;
 #[path = "e2e/simulate_cli.rs"]
 mod simulate_cli;
+#[path = "e2e/vault_durability.rs"]
+mod vault_durability;
 #[path = "e2e/walkthrough.rs"]
 mod walkthrough;
