@@ -150,8 +150,10 @@ pub fn master_key_from(source: &MasterKeySource) -> Result<MasterKey, InitError>
 }
 
 /// Runs `sh -c command` and returns its standard output; its standard error is not shown (it may
-/// echo the key), only its exit status.
+/// echo the key), only its exit status. The output is read while the command runs, so a long one
+/// cannot block on a full pipe.
 fn run_key_command(command: &str) -> Result<Zeroizing<String>, InitError> {
+    use std::io::Read;
     let failed = |reason: String| InitError::MasterKey {
         source_name: "WARDEN_MASTER_KEY_COMMAND".into(),
         reason,
@@ -164,33 +166,43 @@ fn run_key_command(command: &str) -> Result<Zeroizing<String>, InitError> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| failed(format!("cannot run it: {e}")))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| failed("its output cannot be read".into()))?;
+    let reader = std::thread::spawn(move || {
+        let mut output = Zeroizing::new(Vec::new());
+        stdout.read_to_end(&mut output).map(|_| output)
+    });
     let deadline = std::time::Instant::now() + MASTER_KEY_COMMAND_TIMEOUT;
-    loop {
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(20))
             }
             Ok(None) | Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let _ = reader.join();
                 return Err(failed(format!(
                     "it did not finish within {} s",
                     MASTER_KEY_COMMAND_TIMEOUT.as_secs()
                 )));
             }
         }
-    }
-    let output = child
-        .wait_with_output()
+    };
+    let output = reader
+        .join()
+        .map_err(|_| failed("reading its output failed".into()))?
         .map_err(|e| failed(format!("cannot read its output: {e}")))?;
-    if !output.status.success() {
-        return Err(failed(format!("it exited with {}", output.status)));
+    if !status.success() {
+        return Err(failed(format!("it exited with {status}")));
     }
-    let text = Zeroizing::new(output.stdout);
-    String::from_utf8(text.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|_| failed("its output is not text".into()))
+    match std::str::from_utf8(&output) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(_) => Err(failed("its output is not text".into())),
+    }
 }
 
 /// The admin token from its file.

@@ -23,11 +23,14 @@ const PING_TIMEOUT: Duration = Duration::from_secs(5);
 /// Run on every new SQLite connection, `busy_timeout` first so the others wait for locks instead of
 /// failing. `synchronous = FULL` makes every commit, audit events included, durable before it
 /// returns, also in WAL mode.
-const SQLITE_PRAGMAS: [&str; 4] = [
+/// `secure_delete` overwrites freed pages, so a deleted or pruned secret version (ciphertext, but
+/// still) does not linger in the file.
+const SQLITE_PRAGMAS: [&str; 5] = [
     "PRAGMA busy_timeout = 5000",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
+    "PRAGMA secure_delete = ON",
 ];
 
 /// Which database a [`Store`] talks to.

@@ -13,7 +13,7 @@ use crate::VaultError;
 pub enum SecretKind {
     /// A key for a model provider or another HTTP API.
     ApiKey,
-    /// Database credentials; Warden can rotate a PostgreSQL role's password itself.
+    /// Database credentials (rotated by the configured exception for `database`).
     Database,
     Password,
     Certificate,

@@ -16,7 +16,7 @@ use crate::{SecretData, SecretKind, SecretName, SecretRef, SecretVersion, VaultE
 pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_LEN: usize = 64;
 
-/// A secret's labels, for filtering lists (`?tag=`); never used to decide access.
+/// A secret's labels, for filtering lists (`?tag=`) and, as `resource.tags`, for policy conditions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Tags(Vec<String>);

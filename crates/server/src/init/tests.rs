@@ -67,6 +67,15 @@ fn a_master_key_command_supplies_the_key() {
     );
     assert!(!error.contains("oops"), "the command's stderr is not repeated: {error}");
 
+    // Output beyond a pipe's buffer is read while the command runs (else it would hit the timeout).
+    let padded = format!("printf '%s' {key}; head -c 200000 /dev/zero | tr '\\0' ' '");
+    assert_eq!(
+        master_key_from(&MasterKeySource::Command(padded))
+            .map(|k| *k.expose_bytes())
+            .ok(),
+        Some([7u8; 32])
+    );
+
     let garbage = master_key_from(&MasterKeySource::Command("echo not-a-key".into()));
     assert!(
         garbage

@@ -165,12 +165,17 @@ pub async fn put(
     let existing = state.store.secret(name.as_str()).await?;
     let actor = actor_id(&who);
     if let AdminOrCaller::Agent(caller) = &who {
-        let owns = existing.as_ref().is_some_and(|s| s.owner == caller.agent.id);
-        if !owns {
-            let decision = decide(&state, caller, "secret:write", &name, existing.as_ref()).await?;
-            if !decision.is_allow() {
-                return Err(refuse(&state, caller, "secret:write", &name, &decision, &request_id).await);
-            }
+        // A new secret is judged as what it would be: its type and tags, owned by the caller.
+        let target = match &existing {
+            Some(secret) => Target::Existing(secret),
+            None => Target::New {
+                kind: body.kind,
+                tags: body.tags.as_slice(),
+            },
+        };
+        let decision = decide(&state, caller, WRITE, &name, target).await?;
+        if !decision.is_allow() {
+            return Err(refuse(&state, caller, WRITE, "secret.stored", &name, &decision, &request_id).await);
         }
     }
     let now = state.now();
@@ -257,11 +262,27 @@ pub async fn read(
     };
     let name = SecretName::new(name)?;
     let secret = state.store.secret(name.as_str()).await?;
-    let decision = decide(&state, &caller, "secret:read", &name, secret.as_ref()).await?;
+    let decision = decide(&state, &caller, READ, &name, Target::of(secret.as_ref())).await?;
     if !decision.is_allow() {
-        return Err(refuse(&state, &caller, "secret:read", &name, &decision, &request_id).await);
+        return Err(refuse(&state, &caller, READ, "secret.read", &name, &decision, &request_id).await);
     }
     let secret = secret.ok_or_else(|| ApiError::NotFound(format!("no secret `{name}`")))?;
+    if let Some(expired_at) = secret.expires_at.filter(|at| *at <= state.now()) {
+        audit(
+            &state,
+            "secret.read",
+            &caller.agent.id,
+            &name,
+            AuditOutcome::Denied,
+            &request_id,
+            |e| e.detail("reason", "expired").detail("expired_at", expired_at.rfc3339()),
+        )
+        .await?;
+        return Err(ApiError::Forbidden(format!(
+            "secret `{name}` expired at {}; it must be rotated or stored again with a new `expires_at`",
+            expired_at.rfc3339()
+        )));
+    }
     let version = match query.version {
         Some(v) => SecretVersion::new(v).ok_or_else(|| ApiError::bad_request("version: versions count from 1"))?,
         None => version_of(secret.current_version)?,
@@ -341,7 +362,7 @@ pub async fn list(
         if let AdminOrCaller::Agent(caller) = &who {
             let name = SecretName::new(secret.name.clone())?;
             let visible = secret.owner == caller.agent.id
-                || decide(&state, caller, "secret:read", &name, Some(&secret))
+                || decide(&state, caller, READ, &name, Target::Existing(&secret))
                     .await?
                     .is_allow();
             if !visible {
@@ -364,7 +385,7 @@ pub async fn share(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<ShareBody>,
 ) -> Result<(StatusCode, Json<ShareView>), ApiError> {
-    let (name, _) = managed(&state, &who, name).await?;
+    let (name, _) = managed(&state, &who, name, SHARE, "secret.shared", &request_id).await?;
     let agent = find_by_id_or_name(&state, &body.agent_id).await?;
     agent.ensure_active()?;
     let now = state.now();
@@ -421,7 +442,7 @@ pub async fn unshare(
     request_id: RequestId,
     ApiPath((name, agent_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (name, _) = managed(&state, &who, name).await?;
+    let (name, _) = managed(&state, &who, name, SHARE, "secret.unshared", &request_id).await?;
     let agent = find_by_id_or_name(&state, &agent_id).await?;
     if !state.store.delete_secret_grant(name.as_str(), &agent.id).await? {
         return Err(ApiError::NotFound(format!(
@@ -451,7 +472,7 @@ pub async fn rotate(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<RotateBody>,
 ) -> Result<Json<SecretWritten>, ApiError> {
-    let (name, secret) = managed(&state, &who, name).await?;
+    let (name, secret) = managed(&state, &who, name, ROTATE, "secret.rotated", &request_id).await?;
     let kind: SecretKind = secret
         .kind
         .parse()
@@ -493,7 +514,7 @@ pub async fn delete(
     request_id: RequestId,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (name, _) = managed(&state, &who, name).await?;
+    let (name, _) = managed(&state, &who, name, DELETE, "secret.deleted", &request_id).await?;
     if !state.store.delete_secret(name.as_str()).await? {
         return Err(ApiError::NotFound(format!("no secret `{name}`")));
     }
@@ -609,29 +630,60 @@ fn actor_id(who: &AdminOrCaller) -> String {
     }
 }
 
-/// The secret, if `who` may manage it (the admin, or the agent that owns it). To any other agent a
-/// secret it may not manage is answered as forbidden whether it exists or not.
-async fn managed(state: &AppState, who: &AdminOrCaller, name: String) -> Result<(SecretName, SecretRecord), ApiError> {
+/// The secret, if `who` may do `action` on it: the admin always; an agent when the policy allows it,
+/// its ownership counting as a grant (so deny rules bind owners too). A refusal is audited as `kind`
+/// and answered 403 whether the secret exists or not.
+async fn managed(
+    state: &AppState,
+    who: &AdminOrCaller,
+    name: String,
+    action: &str,
+    kind: &str,
+    request_id: &RequestId,
+) -> Result<(SecretName, SecretRecord), ApiError> {
     let name = SecretName::new(name)?;
     let secret = state.store.secret(name.as_str()).await?;
-    match (who, secret) {
-        (AdminOrCaller::Admin, Some(secret)) => Ok((name, secret)),
-        (AdminOrCaller::Admin, None) => Err(ApiError::NotFound(format!("no secret `{name}`"))),
-        (AdminOrCaller::Agent(caller), Some(secret)) if secret.owner == caller.agent.id => Ok((name, secret)),
-        (AdminOrCaller::Agent(_), _) => Err(ApiError::Forbidden(format!(
-            "only the admin or the secret's owner may manage `{name}`"
-        ))),
+    if let AdminOrCaller::Agent(caller) = who {
+        let decision = decide(state, caller, action, &name, Target::of(secret.as_ref())).await?;
+        if !decision.is_allow() {
+            return Err(refuse(state, caller, action, kind, &name, &decision, request_id).await);
+        }
+    }
+    let secret = secret.ok_or_else(|| ApiError::NotFound(format!("no secret `{name}`")))?;
+    Ok((name, secret))
+}
+
+/// The policy actions on `secret:<name>`.
+const READ: &str = "secret:read";
+const WRITE: &str = "secret:write";
+const SHARE: &str = "secret:share";
+const ROTATE: &str = "secret:rotate";
+const DELETE: &str = "secret:delete";
+
+/// What a decision is about: a stored secret, one about to be created, or nothing (a missing secret
+/// has no attributes, so a deny rule reading them fails closed).
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Existing(&'a SecretRecord),
+    New { kind: SecretKind, tags: &'a [String] },
+    Missing,
+}
+
+impl<'a> Target<'a> {
+    fn of(secret: Option<&'a SecretRecord>) -> Self {
+        secret.map_or(Target::Missing, Target::Existing)
     }
 }
 
-/// The policy decision on `action` over `secret:<name>` for `caller`, with its just-in-time grants and,
-/// for reads, the secret's grant and ownership counted as grants (so deny rules still win).
+/// The policy decision on `action` over `secret:<name>` for `caller`, with its just-in-time grants,
+/// its ownership of the secret as a grant for every action, and for reads the secret's grant (so
+/// deny rules still win over both). The secret's `type`, `owner` and `tags` are `resource.*`.
 async fn decide(
     state: &AppState,
     caller: &Caller,
     action: &str,
     name: &SecretName,
-    secret: Option<&SecretRecord>,
+    target: Target<'_>,
 ) -> Result<Decision, ApiError> {
     let now = state.now();
     let resource = format!("secret:{name}");
@@ -643,30 +695,43 @@ async fn decide(
         .map(grant_of)
         .collect();
     let mut attributes = Map::new();
-    if let Some(secret) = secret {
-        attributes.insert("type".into(), Value::from(secret.kind.as_str()));
-        attributes.insert("owner".into(), Value::from(secret.owner.as_str()));
-        attributes.insert("tags".into(), Value::from(secret.tags.clone()));
-        if action == "secret:read" {
-            let shared = state
-                .store
-                .live_secret_grant(&secret.name, &caller.agent.id, now)
-                .await?;
-            let reasons = [
-                shared.map(|g| (format!("secret-grant:{}", secret.name), g.expires_at.unwrap_or(NEVER))),
-                (secret.owner == caller.agent.id).then(|| (format!("secret-owner:{}", secret.name), NEVER)),
-            ];
-            grants.extend(reasons.into_iter().flatten().map(|(id, expires_at)| Grant {
-                id,
-                agent_id: caller.agent.id.clone(),
-                action: action.to_owned(),
-                resource: resource.clone(),
-                expires_at,
-                delegable: false,
-                delegated_from: None,
-            }));
+    let mut implied = Vec::new();
+    match target {
+        Target::Existing(secret) => {
+            attributes.insert("type".into(), Value::from(secret.kind.as_str()));
+            attributes.insert("owner".into(), Value::from(secret.owner.as_str()));
+            attributes.insert("tags".into(), Value::from(secret.tags.clone()));
+            if secret.owner == caller.agent.id {
+                implied.push((format!("secret-owner:{}", secret.name), NEVER));
+            }
+            if action == READ
+                && let Some(shared) = state
+                    .store
+                    .live_secret_grant(&secret.name, &caller.agent.id, now)
+                    .await?
+            {
+                implied.push((
+                    format!("secret-grant:{}", secret.name),
+                    shared.expires_at.unwrap_or(NEVER),
+                ));
+            }
         }
+        Target::New { kind, tags } => {
+            attributes.insert("type".into(), Value::from(kind.as_str()));
+            attributes.insert("owner".into(), Value::from(caller.agent.id.as_str()));
+            attributes.insert("tags".into(), Value::from(tags.to_vec()));
+        }
+        Target::Missing => {}
     }
+    grants.extend(implied.into_iter().map(|(id, expires_at)| Grant {
+        id,
+        agent_id: caller.agent.id.clone(),
+        action: action.to_owned(),
+        resource: resource.clone(),
+        expires_at,
+        delegable: false,
+        delegated_from: None,
+    }));
     let subject = subject_of(&caller.principal, &caller.agent);
     let request = engine_request(
         &subject,
@@ -680,20 +745,17 @@ async fn decide(
     Ok(state.policy().set.evaluate(&request, &grants))
 }
 
-/// Records a refused access and returns the 403 to answer with (the audit failure instead, if any).
+/// Records a refused access as `kind` and returns the 403 to answer with (the audit failure instead,
+/// if any).
 async fn refuse(
     state: &AppState,
     caller: &Caller,
     action: &str,
+    kind: &str,
     name: &SecretName,
     decision: &Decision,
     request_id: &RequestId,
 ) -> ApiError {
-    let kind = if action == "secret:read" {
-        "secret.read"
-    } else {
-        "secret.stored"
-    };
     let recorded = audit(
         state,
         kind,

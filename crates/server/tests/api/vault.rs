@@ -476,7 +476,7 @@ async fn readiness_fails_when_the_vault_canary_does_not_open() {
     let Ok(Some(canary)) = app.state.store.setting("vault.canary").await else {
         unreachable!("the canary is written at start")
     };
-    // A canary sealed under another master key (a replica started with the wrong key) does not open.
+    // A canary whose bytes were altered (tampering, or a record from another data directory) does not open.
     let mut bytes = canary.into_bytes();
     let middle = bytes.len() / 2;
     bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
@@ -484,5 +484,74 @@ async fn readiness_fails_when_the_vault_canary_does_not_open() {
     assert!(app.state.store.put_setting("vault.canary", &tampered).await.is_ok());
     let reply = app.get("/readyz", None).await;
     reply.problem(StatusCode::SERVICE_UNAVAILABLE);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn deny_rules_bind_owners_new_secrets_are_judged_by_their_type_and_expiry_is_enforced() {
+    let app = TestApp::start().await;
+    set_policy(
+        &app,
+        r#"
+rules:
+  - name: agents-write-generic-secrets
+    effect: allow
+    actions: ["secret:write"]
+    conditions: {path: resource.type, op: eq, value: generic}
+  - name: nobody-deletes-prod
+    effect: deny
+    priority: 100
+    actions: ["secret:delete"]
+    conditions: {path: resource.tags, op: contains, value: prod}
+"#,
+    )
+    .await;
+    app.agent("alice", &[]).await;
+    let (alice, _) = app.login("alice").await;
+
+    // A new secret is judged as what it would be: a payment secret is not generic.
+    let payment = put_secret(&app, &alice, "card", json!({"type": "payment", "data": {}})).await;
+    assert!(payment.problem(StatusCode::FORBIDDEN).contains("secret:write"));
+    put_secret(
+        &app,
+        &alice,
+        "notes",
+        json!({"type": "generic", "data": {}, "tags": ["prod"]}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+
+    // Owning a secret does not lift a deny rule, and the refusal is audited.
+    let kept = app.delete("/v1/secrets/notes", Some(&alice)).await;
+    assert!(kept.problem(StatusCode::FORBIDDEN).contains("nobody-deletes-prod"));
+    let events = app.events().await;
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|e| e["kind"] == "secret.deleted" && e["outcome"] == "denied")
+        .collect();
+    assert_eq!(refused.len(), 1, "{events:?}");
+    assert_eq!(refused[0]["details"]["deciding_rule"], "nobody-deletes-prod");
+    // The owner may still share and rotate it (ownership counts as a grant).
+    let rotated = app
+        .post("/v1/secrets/notes/rotate", Some(&alice), json!({"data": {"n": 2}}))
+        .await;
+    assert_eq!(rotated.ok(StatusCode::OK)["version"], 2);
+
+    // An expired secret is not served, even to its owner.
+    let expires = warden_core::Timestamp::from_unix(super::support::START + 60).rfc3339();
+    put_secret(
+        &app,
+        &alice,
+        "lease",
+        json!({"type": "generic", "data": {"k": 1}, "expires_at": expires}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    let fresh = app.get("/v1/secrets/lease", Some(&alice)).await;
+    assert_eq!(fresh.ok(StatusCode::OK)["data"]["k"], 1);
+    app.advance(60);
+    let (alice, _) = app.login("alice").await;
+    let stale = app.get("/v1/secrets/lease", Some(&alice)).await;
+    assert!(stale.problem(StatusCode::FORBIDDEN).contains("expired"));
     app.finish().await;
 }
