@@ -85,6 +85,22 @@ impl MasterKey {
         Ok(Sealed(out))
     }
 
+    /// Moves `sealed` from `old` to `new` (master-key rotation): `None` when `new` already opens it, so
+    /// finishing an interrupted rotation is running it again.
+    pub fn reseal(
+        old: &MasterKey,
+        new: &MasterKey,
+        context: &str,
+        sealed: &Sealed,
+        entropy: &dyn Entropy,
+    ) -> Result<Option<Sealed>, SealingError> {
+        if new.open(context, sealed).is_ok() {
+            return Ok(None);
+        }
+        let plaintext = old.open(context, sealed)?;
+        new.seal(context, &plaintext, entropy).map(Some)
+    }
+
     /// Opens what [`MasterKey::seal`] sealed under the same `context`.
     pub fn open(&self, context: &str, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, SealingError> {
         let bytes = &sealed.0;

@@ -28,6 +28,22 @@ use zeroize::Zeroizing;
 use crate::IdentityError;
 use crate::repo::{CaRecord, CertificateRecord};
 
+/// The record with its key re-sealed under `new`; `None` when `new` already opens it.
+pub fn reseal_ca(
+    record: &CaRecord,
+    old: &MasterKey,
+    new: &MasterKey,
+    entropy: &dyn Entropy,
+) -> Result<Option<CaRecord>, IdentityError> {
+    let sealed = Sealed(record.sealed_key.clone());
+    Ok(
+        MasterKey::reseal(old, new, SEAL_CONTEXT, &sealed, entropy)?.map(|sealed| CaRecord {
+            sealed_key: sealed.0,
+            ..record.clone()
+        }),
+    )
+}
+
 /// The sealing context of the CA key: a sealed blob copied into another record fails to open.
 const SEAL_CONTEXT: &str = "ca-key";
 /// What the SAN URI of every agent certificate starts with; the agent id follows.

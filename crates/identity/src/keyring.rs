@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::EncodingKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use warden_core::{Entropy, MasterKey, Seconds, Timestamp, random_bytes};
+use warden_core::{Entropy, MasterKey, Sealed, Seconds, Timestamp, random_bytes};
 use zeroize::Zeroizing;
 
 use crate::IdentityError;
@@ -139,6 +139,22 @@ pub struct Keyring {
 
 fn seal_context(kid: &str) -> String {
     format!("signing-key:{kid}")
+}
+
+/// The record with its private key re-sealed under `new`; `None` when `new` already opens it.
+pub fn reseal_key(
+    record: &SigningKeyRecord,
+    old: &MasterKey,
+    new: &MasterKey,
+    entropy: &dyn Entropy,
+) -> Result<Option<SigningKeyRecord>, IdentityError> {
+    let sealed = Sealed(record.sealed_private_key.clone());
+    Ok(
+        MasterKey::reseal(old, new, &seal_context(&record.kid), &sealed, entropy)?.map(|sealed| SigningKeyRecord {
+            sealed_private_key: sealed.0,
+            ..record.clone()
+        }),
+    )
 }
 
 /// Makes a fresh Ed25519 key. The kid reads like seed 002's (`key-2026-11-22-3f9a1c07`): a date for

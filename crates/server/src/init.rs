@@ -13,6 +13,8 @@ use zeroize::Zeroizing;
 
 pub const CONFIG_FILE: &str = "warden.yaml";
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// The new master key while a rotation is under way; renamed over `master.key` when it is done.
+pub const NEXT_MASTER_KEY_FILE: &str = "master.key.next";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 pub const POLICY_DIR: &str = "policies";
 
@@ -203,6 +205,39 @@ fn run_key_command(command: &str) -> Result<Zeroizing<String>, InitError> {
         Ok(text) => Ok(Zeroizing::new(text.to_owned())),
         Err(_) => Err(failed("its output is not text".into())),
     }
+}
+
+/// The key of an unfinished master-key rotation, if there is one.
+pub fn next_master_key(data_dir: &Path) -> Result<Option<MasterKey>, InitError> {
+    let path = data_dir.join(NEXT_MASTER_KEY_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    master_key_from(&MasterKeySource::File(path)).map(Some)
+}
+
+/// Writes a new master key as `master.key.next` (0600, synced), the first step of a rotation.
+pub fn write_next_master_key(data_dir: &Path, key: &MasterKey) -> Result<(), InitError> {
+    let path = data_dir.join(NEXT_MASTER_KEY_FILE);
+    let text = Zeroizing::new(STANDARD.encode(key.expose_bytes()) + "\n");
+    if !write_new(&path, text.as_bytes(), 0o600)? {
+        return Err(InitError::Io {
+            path: path.display().to_string(),
+            reason: "exists already (an unfinished rotation: its key is used instead)".into(),
+        });
+    }
+    sync_dir(data_dir)
+}
+
+/// Makes `master.key.next` the master key (an atomic rename), the last step of a rotation.
+pub fn promote_next_master_key(data_dir: &Path) -> Result<(), InitError> {
+    let next = data_dir.join(NEXT_MASTER_KEY_FILE);
+    fs::rename(&next, data_dir.join(MASTER_KEY_FILE)).map_err(|e| io(&next, e))?;
+    sync_dir(data_dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), InitError> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
 
 /// The admin token from its file.

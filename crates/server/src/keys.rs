@@ -67,8 +67,9 @@ pub async fn load_or_create_ca(
 pub async fn rotate(state: &AppState, actor: &str, request_id: Option<&str>) -> Result<String, ApiError> {
     let now = state.now();
     let policy = state.config.rotation;
+    let _rotating = state.key_lock.lock().await;
     let previous = state.keyring().current().kid().to_owned();
-    let record = generate_key(now, &state.master, state.entropy.as_ref())?;
+    let record = generate_key(now, &state.master(), state.entropy.as_ref())?;
     state
         .store
         .rotate_signing_key(&record, now, now.plus(policy.grace.get()))
@@ -93,7 +94,7 @@ pub async fn rotate(state: &AppState, actor: &str, request_id: Option<&str>) -> 
 /// Reloads the keyring from the store (another replica may have rotated).
 pub async fn reload(state: &AppState) -> Result<(), ApiError> {
     let records = state.store.signing_keys().await?;
-    match Keyring::load(&records, &state.master, state.now())? {
+    match Keyring::load(&records, &state.master(), state.now())? {
         Some(ring) => {
             state.replace_keyring(ring);
             Ok(())

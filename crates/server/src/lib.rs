@@ -16,6 +16,7 @@ pub mod error;
 mod extract;
 pub mod init;
 mod keys;
+pub mod master_key;
 mod metrics;
 mod openapi;
 mod password_pool;

@@ -20,7 +20,7 @@ use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies,
         policies::read, policies::replace, policies::validate, policies::simulate,
         grants::create, grants::list, grants::revoke, grants::delegate,
         secrets::put, secrets::read, secrets::list, secrets::share, secrets::unshare, secrets::rotate,
-        secrets::delete, secrets::expiring, secrets::stats,
+        secrets::delete, secrets::expiring, secrets::stats, crate::master_key::rotate,
     ),
     tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ops"))
 )]

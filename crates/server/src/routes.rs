@@ -67,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/secrets/{name}/rotate", post(secrets::rotate))
         .route("/v1/secrets-expiring", get(secrets::expiring))
         .route("/v1/vault/stats", get(secrets::stats))
+        .route("/v1/vault/rotate-master-key", post(crate::master_key::rotate))
         .route("/v1/keys/rotate", post(ops::rotate_keys))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)

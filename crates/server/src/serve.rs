@@ -35,6 +35,8 @@ pub enum StartError {
     Policy(#[from] crate::policy::PolicyLoadError),
     #[error("the master key does not open this data directory's vault ({0}); nothing was changed")]
     Vault(crate::vault::CanaryError),
+    #[error("finishing an interrupted master-key rotation: {0}")]
+    MasterRotation(crate::master_key::RotationError),
     #[error("signing keys: {0}")]
     Keys(KeySetupError),
     #[error("{0}")]
@@ -78,6 +80,9 @@ pub async fn build_state(
     entropy: Arc<dyn Entropy>,
 ) -> Result<AppState, StartError> {
     let master: MasterKey = init::master_key(&config.data_dir)?;
+    let master = crate::master_key::resume_at_start(&config.data_dir, &config.store_url, master, entropy.as_ref())
+        .await
+        .map_err(StartError::MasterRotation)?;
     let admin_token = init::admin_token(&config.data_dir)?;
     build_state_with(config, clock, entropy, master, admin_token.as_str()).await
 }

@@ -31,7 +31,13 @@ pub struct Inner {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
-    pub master: MasterKey,
+    masters: RwLock<MasterKeys>,
+    /// Held by signing-key rotation and master-key rotation, so neither seals under a key the other
+    /// is retiring.
+    pub key_lock: tokio::sync::Mutex<()>,
+    /// Held (shared) by every vault write from sealing to storing, and (exclusively) by a master-key
+    /// rotation while it swaps keys: after the swap no write can still be sealing under the old key.
+    pub vault_writes: tokio::sync::RwLock<()>,
     pub hasher: PasswordHasher,
     pub ca: CertificateAuthority,
     pub expect: Expectations,
@@ -47,6 +53,14 @@ pub struct Inner {
     unloadable_policy_version: Mutex<Option<i64>>,
     /// Secret reads that failed the integrity check since start (`/v1/vault/stats`).
     decrypt_failures: std::sync::atomic::AtomicU64,
+}
+
+/// The master key in use, and during a rotation the one being retired (which still opens what has
+/// not been re-wrapped yet).
+#[derive(Debug, Clone)]
+pub struct MasterKeys {
+    pub current: Arc<MasterKey>,
+    pub previous: Option<Arc<MasterKey>>,
 }
 
 /// What [`AppState::new`] needs; built by `serve` (and by tests with a manual clock).
@@ -94,7 +108,12 @@ impl AppState {
             store: parts.store,
             clock: parts.clock,
             entropy: parts.entropy,
-            master: parts.master,
+            masters: RwLock::new(MasterKeys {
+                current: Arc::new(parts.master),
+                previous: None,
+            }),
+            key_lock: tokio::sync::Mutex::new(()),
+            vault_writes: tokio::sync::RwLock::new(()),
             hasher: parts.hasher,
             ca: parts.ca,
             expect,
@@ -112,6 +131,27 @@ impl AppState {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The master key new seals use.
+    pub fn master(&self) -> Arc<MasterKey> {
+        Arc::clone(&self.masters.read().unwrap_or_else(|p| p.into_inner()).current)
+    }
+
+    pub fn master_keys(&self) -> MasterKeys {
+        self.masters.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The master key that wrapped a vault record: the current one, or the one a rotation is retiring.
+    pub fn master_for(&self, id: warden_vault::KeyId) -> Option<Arc<MasterKey>> {
+        let keys = self.master_keys();
+        std::iter::once(keys.current)
+            .chain(keys.previous)
+            .find(|key| warden_vault::KeyId::of(key) == id)
+    }
+
+    pub fn set_master_keys(&self, keys: MasterKeys) {
+        *self.masters.write().unwrap_or_else(|p| p.into_inner()) = keys;
     }
 
     pub fn keyring(&self) -> Arc<Keyring> {

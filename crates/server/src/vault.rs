@@ -9,6 +9,7 @@ use warden_store::Store;
 use warden_vault::{SealedSecret, SecretKind, SecretName, SecretRef, SecretVersion, VaultError};
 
 use crate::error::ApiError;
+use crate::state::MasterKeys;
 
 const CANARY_SETTING: &str = "vault.canary";
 const CANARY_PLAINTEXT: &[u8] = b"{\"canary\":\"warden\"}";
@@ -56,11 +57,37 @@ fn open_canary(master: &MasterKey, text: &str) -> Result<(), CanaryError> {
     }
 }
 
-/// For readiness: the canary opens with the master key in use.
-pub async fn check_canary(store: &Store, master: &MasterKey) -> Result<(), ApiError> {
+/// For readiness: the canary opens with the master key in use (or, mid-rotation, the one retiring).
+pub async fn check_canary(store: &Store, keys: &MasterKeys) -> Result<(), ApiError> {
     let text = store
         .setting(CANARY_SETTING)
         .await?
         .ok_or_else(|| ApiError::Unavailable("vault: the canary is missing".into()))?;
-    open_canary(master, &text).map_err(|e| ApiError::Unavailable(format!("vault: {e}")))
+    let opened = open_canary(&keys.current, &text);
+    match (opened, &keys.previous) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(previous)) if open_canary(previous, &text).is_ok() => Ok(()),
+        (Err(e), _) => Err(ApiError::Unavailable(format!("vault: {e}"))),
+    }
+}
+
+/// Re-seals the canary under `new` (master-key rotation); nothing to do when `new` opens it already.
+pub async fn reseal_canary(
+    store: &Store,
+    old: &MasterKey,
+    new: &MasterKey,
+    entropy: &dyn Entropy,
+) -> Result<(), CanaryError> {
+    let Some(text) = store.setting(CANARY_SETTING).await? else {
+        return ensure_canary(store, new, entropy).await;
+    };
+    if open_canary(new, &text).is_ok() {
+        return Ok(());
+    }
+    open_canary(old, &text)?;
+    let sealed = warden_vault::seal(new, entropy, &canary_ref()?, CANARY_PLAINTEXT)?;
+    store
+        .put_setting(CANARY_SETTING, &STANDARD.encode(sealed.encode()))
+        .await?;
+    Ok(())
 }

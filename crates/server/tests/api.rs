@@ -38,3 +38,6 @@ mod policy;
 
 #[path = "api/vault.rs"]
 mod vault;
+
+#[path = "api/master_key.rs"]
+mod master_key;

@@ -82,6 +82,38 @@ impl KeyRepository for Store {
     }
 }
 
+impl Store {
+    /// Master-key rotation: replaces sealed private keys (signing keys by kid, the CA key) in one
+    /// transaction; how many rows changed.
+    pub async fn replace_key_seals(
+        &self,
+        signing_keys: &[(String, Vec<u8>)],
+        ca: Option<&[u8]>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write("re-seal keys").await?;
+        let mut changed = 0;
+        for (kid, sealed) in signing_keys {
+            let result = sqlx::query("UPDATE signing_keys SET sealed_private_key = $2 WHERE kid = $1")
+                .bind(kid.as_str())
+                .bind(sealed.as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(error::during("re-seal keys"))?;
+            changed += crate::columns::affected(&result);
+        }
+        if let Some(sealed) = ca {
+            let result = sqlx::query("UPDATE certificate_authority SET sealed_key = $1 WHERE id = 1")
+                .bind(sealed)
+                .execute(&mut *tx)
+                .await
+                .map_err(error::during("re-seal keys"))?;
+            changed += crate::columns::affected(&result);
+        }
+        tx.commit().await.map_err(error::during("re-seal keys"))?;
+        Ok(changed)
+    }
+}
+
 fn signing_key_from_row(row: &AnyRow) -> Result<SigningKeyRecord, StoreError> {
     Ok(SigningKeyRecord {
         kid: get(row, "kid")?,

@@ -22,7 +22,7 @@ pub async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200), (status = 503)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
-    crate::vault::check_canary(&state.store, &state.master).await?;
+    crate::vault::check_canary(&state.store, &state.master_keys()).await?;
     Ok(Json(
         json!({ "status": "ready", "store": state.store.backend().as_str(), "kid": state.keyring().current().kid() }),
     ))

@@ -178,6 +178,8 @@ pub async fn put(
             return Err(refuse(&state, caller, WRITE, "secret.stored", &name, &decision, &request_id).await);
         }
     }
+    // From sealing to storing, a master-key rotation waits (see `AppState::vault_writes`).
+    let _writing = state.vault_writes.read().await;
     let now = state.now();
     let (version, status) = match &existing {
         Some(current) => {
@@ -301,8 +303,11 @@ pub async fn read(
         version,
         kind,
     };
-    let opened =
-        SealedSecret::decode(&record.sealed).and_then(|sealed| warden_vault::open(&state.master, &target, &sealed));
+    let opened = SealedSecret::decode(&record.sealed).and_then(|sealed| {
+        // Mid-rotation a record may still be wrapped by the retiring key; the record says which.
+        let master = state.master_for(sealed.key_id()).unwrap_or_else(|| state.master());
+        warden_vault::open(&master, &target, &sealed)
+    });
     let plaintext = match opened {
         Ok(plaintext) => plaintext,
         Err(error) => {
@@ -473,6 +478,7 @@ pub async fn rotate(
     ApiJson(body): ApiJson<RotateBody>,
 ) -> Result<Json<SecretWritten>, ApiError> {
     let (name, secret) = managed(&state, &who, name, ROTATE, "secret.rotated", &request_id).await?;
+    let _writing = state.vault_writes.read().await;
     let kind: SecretKind = secret
         .kind
         .parse()
@@ -814,12 +820,13 @@ fn sealed_version(
         version,
         kind,
     };
-    let sealed = warden_vault::seal(&state.master, state.entropy.as_ref(), &target, data.expose_bytes())?;
+    let master = state.master();
+    let sealed = warden_vault::seal(&master, state.entropy.as_ref(), &target, data.expose_bytes())?;
     Ok(SecretVersionRecord {
         name: name.as_str().to_owned(),
         version: i64::from(version.get()),
         sealed: sealed.encode(),
-        master_key_id: KeyId::of(&state.master).to_string(),
+        master_key_id: KeyId::of(&master).to_string(),
         created_by: actor.to_owned(),
         created_at: now,
     })

@@ -810,7 +810,7 @@ async fn a_replica_picks_up_another_replicas_policy_change() {
     let url = first.state.config.store_url.clone();
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let config = super::support::test_config(dir.path(), Some(url));
-    let master = MasterKey::from_bytes(first.state.master.expose_bytes()).unwrap_or_else(|e| unreachable!("{e}"));
+    let master = MasterKey::from_bytes(first.state.master().expose_bytes()).unwrap_or_else(|e| unreachable!("{e}"));
     let second = TestApp::from_config(config, dir, master).await;
 
     put_policy(&first, POLICY).await.ok(StatusCode::OK);
