@@ -15,6 +15,8 @@ mod durability;
 mod first_start;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
+#[path = "e2e/master_key_rotation.rs"]
+mod master_key_rotation;
 #[path = "e2e/mtls.rs"]
 mod mtls;
 #[path = "e2e/policy_cli.rs"]
