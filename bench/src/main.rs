@@ -12,6 +12,7 @@
 //!   records, in process (no storage).
 //! - `secrets`: `GET /v1/secrets/{name}` against the real `warden` binary: 32 agents reading their
 //!   shared 1 KiB secrets (and refused a neighbour's); reads per second and p50/p99, every answer checked.
+//! - `rotation`: `POST /v1/vault/rotate-master-key` over 10,000 stored secrets, timed from the client.
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
@@ -44,6 +45,13 @@ fn main() -> anyhow::Result<()> {
             let seconds = args.get(2).map_or(Ok(10), |n| n.parse()).unwrap_or(10);
             secrets::run(binary, seconds)
         }
+        Some("rotation") => {
+            let Some(binary) = args.get(1) else {
+                bail!("usage: warden-bench rotation PATH/TO/warden [SECRETS]")
+            };
+            let count = args.get(2).map_or(Ok(10_000), |n| n.parse()).unwrap_or(10_000);
+            secrets::run_rotation(binary, count)
+        }
         Some("server") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench server PATH/TO/warden [AGENTS]")
@@ -52,7 +60,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }

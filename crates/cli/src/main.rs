@@ -57,6 +57,9 @@ enum Command {
     /// The vault: store, read, share, rotate and delete secrets.
     #[command(subcommand, after_help = secret::AFTER_HELP)]
     Secret(secret::SecretCommand),
+    /// The vault as a whole: statistics, master-key rotation.
+    #[command(subcommand)]
+    Vault(VaultCommand),
     /// Revoke a token.
     Revoke {
         /// The token to revoke.
@@ -146,6 +149,14 @@ struct PassportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Counts by type, versions, due rotations, failed decryptions.
+    Stats,
+    /// Re-wrap every secret's data key, and re-seal every key, under a new master key (key file only).
+    RotateMasterKey,
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Rotate the signing key now.
     Rotate,
@@ -210,6 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             print(Client::from_env()?.post("/v1/auth/passport", &body).await?)
         }
+        Command::Vault(VaultCommand::Stats) => print(Client::admin_from_env()?.get("/v1/vault/stats").await?),
+        Command::Vault(VaultCommand::RotateMasterKey) => print(
+            Client::admin_from_env()?
+                .post("/v1/vault/rotate-master-key", &json!({}))
+                .await?,
+        ),
         Command::Keys(KeysCommand::Rotate) => {
             print(Client::admin_from_env()?.post("/v1/keys/rotate", &json!({})).await?)
         }

@@ -94,7 +94,10 @@ async fn rewrap_vault(
     done: &mut Rotated,
 ) -> Result<(), RotationError> {
     let new_id = KeyId::of(new).to_string();
-    let mut kinds = HashMap::new();
+    // Every secret's type at once (one query, not one per record); a secret created meanwhile is
+    // looked up when met.
+    let mut kinds: HashMap<String, Option<String>> =
+        store.secrets().await?.into_iter().map(|s| (s.name, Some(s.kind))).collect();
     let mut skipped = BTreeSet::new();
     loop {
         let limit = BATCH.saturating_add(u32::try_from(skipped.len()).unwrap_or(u32::MAX));

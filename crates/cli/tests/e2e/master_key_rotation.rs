@@ -90,12 +90,11 @@ async fn a_rotation_killed_half_way_is_finished_by_the_next_start() {
         &wrong[..wrong.len().min(10)]
     );
 
-    // And a full rotation from there moves every record.
-    let reply = api
-        .call(Method::POST, "/v1/vault/rotate-master-key", Some(&admin), None)
-        .await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    assert_eq!(reply.body["records_rewrapped"], json!(SECRETS));
+    // And a full rotation from there, through the CLI, moves every record.
+    let (status, stdout, stderr) = sandbox.run_client(&restarted, &admin, &["vault", "rotate-master-key"]);
+    assert!(status.success(), "warden vault rotate-master-key: {stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    assert_eq!(answer["records_rewrapped"], json!(SECRETS), "{stdout}");
     assert_ne!(read_text(&sandbox.data.join("master.key")), key_now);
     assert!(read_all(&api, &token).await.is_empty());
 }
