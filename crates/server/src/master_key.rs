@@ -96,18 +96,23 @@ async fn rewrap_vault(
     let new_id = KeyId::of(new).to_string();
     // Every secret's type at once (one query, not one per record); a secret created meanwhile is
     // looked up when met.
-    let mut kinds: HashMap<String, Option<String>> =
-        store.secrets().await?.into_iter().map(|s| (s.name, Some(s.kind))).collect();
+    let mut kinds: HashMap<String, Option<String>> = store
+        .secrets()
+        .await?
+        .into_iter()
+        .map(|s| (s.name, Some(s.kind)))
+        .collect();
     let mut skipped = BTreeSet::new();
+    let mut cursor: Option<(String, i64)> = None;
     loop {
-        let limit = BATCH.saturating_add(u32::try_from(skipped.len()).unwrap_or(u32::MAX));
-        let pending = store.secret_versions_not_wrapped_by(&new_id, limit).await?;
+        let after = cursor.as_ref().map(|(name, version)| (name.as_str(), *version));
+        let pending = store
+            .secret_versions_not_wrapped_by_after(&new_id, after, BATCH)
+            .await?;
+        let Some(last) = pending.last() else { break };
+        cursor = Some((last.name.clone(), last.version));
         let mut batch = Vec::new();
         for record in pending {
-            let label = format!("{}@{}", record.name, record.version);
-            if skipped.contains(&label) {
-                continue;
-            }
             if !kinds.contains_key(&record.name) {
                 let kind = store.secret(&record.name).await?.map(|s| s.kind);
                 kinds.insert(record.name.clone(), kind);
@@ -130,15 +135,15 @@ async fn rewrap_vault(
                     ));
                 }
                 None => {
+                    let label = format!("{}@{}", record.name, record.version);
                     tracing::error!(record = %label, "a vault record does not open with the retiring master key");
                     skipped.insert(label);
                 }
             }
         }
-        if batch.is_empty() {
-            break;
+        if !batch.is_empty() {
+            done.records_rewrapped += store.rewrap_secret_versions(&batch).await?;
         }
-        done.records_rewrapped += store.rewrap_secret_versions(&batch).await?;
     }
     done.unreadable = skipped.into_iter().collect();
     Ok(())

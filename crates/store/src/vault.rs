@@ -280,13 +280,30 @@ impl Store {
         master_key_id: &str,
         limit: u32,
     ) -> Result<Vec<SecretVersionRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM secret_versions WHERE master_key_id <> $1 ORDER BY name, version LIMIT $2")
-                .bind(master_key_id)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(error::during("read secret versions"))?;
+        self.secret_versions_not_wrapped_by_after(master_key_id, None, limit)
+            .await
+    }
+
+    /// The same, in (name, version) order after `after`: a cursor walks the table along its primary
+    /// key once instead of rescanning it for every batch.
+    pub async fn secret_versions_not_wrapped_by_after(
+        &self,
+        master_key_id: &str,
+        after: Option<(&str, i64)>,
+        limit: u32,
+    ) -> Result<Vec<SecretVersionRecord>, StoreError> {
+        let (name, version) = after.unwrap_or(("", 0));
+        let rows = sqlx::query(
+            "SELECT * FROM secret_versions WHERE (name > $2 OR (name = $2 AND version > $3)) \
+             AND master_key_id <> $1 ORDER BY name, version LIMIT $4",
+        )
+        .bind(master_key_id)
+        .bind(name)
+        .bind(version)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(error::during("read secret versions"))?;
         rows.iter().map(version_from_row).collect()
     }
 

@@ -202,3 +202,35 @@ async fn a_start_after_a_crash_half_way_finishes_the_rotation() {
     restarted.state.store.close().await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_record_the_old_key_cannot_open_is_reported_and_the_rest_moves_on() {
+    let app = TestApp::start().await;
+    app.agent("reader", &[]).await;
+    store_secrets(&app, 3).await;
+    let store = &app.state.store;
+    let Some(mut broken) = store.secret_version("s1", 2).await.ok().flatten() else {
+        unreachable!()
+    };
+    // A byte inside the wrapped data key (after magic, format and key id): the data key no longer
+    // unwraps. (Tampering with the ciphertext alone would not stop a re-wrap, which never reads it.)
+    broken.sealed[4 + 1 + 8 + 10] ^= 0x80;
+    let key = broken.master_key_id.clone();
+    assert_eq!(store.rewrap_secret_versions(&[(broken, key)]).await.ok(), Some(1));
+
+    let reply = app.post("/v1/vault/rotate-master-key", Some(ADMIN), json!({})).await;
+    let rotated = reply.ok(StatusCode::OK).clone();
+    assert_eq!(rotated["unreadable"], json!(["s1@2"]), "{rotated}");
+    assert_eq!(rotated["records_rewrapped"], 5);
+    let (token, _) = app.login("reader").await;
+    for (name, version) in [("s0", 1), ("s0", 2), ("s1", 1), ("s2", 2)] {
+        let reply = app
+            .get(&format!("/v1/secrets/{name}?version={version}"), Some(&token))
+            .await;
+        reply.ok(StatusCode::OK);
+    }
+    app.get("/v1/secrets/s1?version=2", Some(&token))
+        .await
+        .problem(StatusCode::INTERNAL_SERVER_ERROR);
+    app.finish().await;
+}
