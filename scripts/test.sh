@@ -29,6 +29,19 @@ else
   unset WARDEN_TEST_POSTGRES_URL
   skipped+=("PostgreSQL suites (no server at 127.0.0.1:5432; install postgresql to run them)")
 fi
+# The vault's database-rotation tests log in with passwords, which `trust` rules never check: one rule
+# makes members of the role `warden_password_login` (only those tests' roles) use SCRAM over TCP.
+# Without it those tests skip their login checks, loudly.
+if [ -n "${WARDEN_TEST_POSTGRES_URL:-}" ]; then
+  psql "$WARDEN_TEST_POSTGRES_URL" -qc "DO \$\$ BEGIN CREATE ROLE warden_password_login NOLOGIN;
+    EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null 2>&1 || true
+  hba=$(psql "$WARDEN_TEST_POSTGRES_URL" -tAc 'SHOW hba_file' 2>/dev/null || true)
+  if [ -n "$hba" ] && [ -w "$hba" ] && ! grep -q '+warden_password_login' "$hba"; then
+    sed -i '1i host all +warden_password_login 127.0.0.1/32 scram-sha-256' "$hba"
+    psql "$WARDEN_TEST_POSTGRES_URL" -qc 'SELECT pg_reload_conf()' >/dev/null || true
+    echo "PostgreSQL: members of warden_password_login now log in with SCRAM ($hba)"
+  fi
+fi
 
 # --- Python peers (independent JWT verification) ---------------------------------------------
 step "python test peers"

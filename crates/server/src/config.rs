@@ -6,10 +6,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use warden_core::Seconds;
+use warden_core::{Seconds, Secret};
 use warden_identity::keyring::RotationPolicy;
 use warden_identity::passport::PassportPolicy;
 use warden_identity::password::{LockoutPolicy, PasswordPolicy};
+
+use crate::database_rotation::{AdminUrl, DatabaseRotation, MAX_GRACE};
 
 /// The address Warden listens on when nothing says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7070";
@@ -116,6 +118,17 @@ pub struct RawKeys {
 pub struct RawVault {
     pub keep_versions: Option<u32>,
     pub credential_rotation: Option<warden_vault::RawRotationConfig>,
+    /// Warden-driven rotation of `database` secrets on PostgreSQL; absent: off.
+    pub database_rotation: Option<RawDatabaseRotation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabaseRotation {
+    /// `WARDEN_DB_ROTATION_URL` wins over it.
+    pub admin_url: Option<Secret>,
+    pub grace: Option<Seconds>,
+    pub password_length: Option<u32>,
 }
 
 /// The vault's settings.
@@ -123,6 +136,8 @@ pub struct RawVault {
 pub struct VaultConfig {
     pub keep_versions: u32,
     pub rotation: warden_vault::RotationPolicy,
+    /// `None`: Warden does not rotate database credentials itself.
+    pub database_rotation: Option<DatabaseRotation>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,10 +222,12 @@ pub struct Overrides {
     pub store_url: Option<String>,
     pub log_level: Option<String>,
     pub log_format: Option<String>,
+    /// `vault.database_rotation.admin_url` (it carries a password, hence [`Secret`]).
+    pub db_rotation_url: Option<Secret>,
 }
 
 impl Overrides {
-    /// `WARDEN_LISTEN`, `WARDEN_STORE_URL`, `WARDEN_LOG`, `WARDEN_LOG_FORMAT`.
+    /// `WARDEN_LISTEN`, `WARDEN_STORE_URL`, `WARDEN_LOG`, `WARDEN_LOG_FORMAT`, `WARDEN_DB_ROTATION_URL`.
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Overrides {
@@ -218,6 +235,7 @@ impl Overrides {
             store_url: var("WARDEN_STORE_URL"),
             log_level: var("WARDEN_LOG"),
             log_format: var("WARDEN_LOG_FORMAT"),
+            db_rotation_url: var("WARDEN_DB_ROTATION_URL").map(Secret::new),
         }
     }
 
@@ -228,6 +246,7 @@ impl Overrides {
             store_url: self.store_url.or(lower.store_url),
             log_level: self.log_level.or(lower.log_level),
             log_format: self.log_format.or(lower.log_format),
+            db_rotation_url: self.db_rotation_url.or(lower.db_rotation_url),
         }
     }
 }
@@ -323,6 +342,11 @@ impl Config {
                     .with_exception(warden_vault::SecretKind::Database, days(30)?)
             }
         };
+        let database_rotation = raw
+            .vault
+            .database_rotation
+            .map(|raw| database_rotation(raw, overrides.db_rotation_url))
+            .transpose()?;
         Ok(Config {
             data_dir: data_dir.to_path_buf(),
             listen,
@@ -338,6 +362,7 @@ impl Config {
             vault: VaultConfig {
                 keep_versions,
                 rotation: rotation_policy,
+                database_rotation,
             },
             log_level: overrides
                 .log_level
@@ -365,6 +390,42 @@ fn tls(raw: RawTls, data_dir: &Path) -> Result<TlsConfig, ConfigError> {
         key: resolve(raw.key),
         client_ca: raw.client_ca.map(resolve),
         client_auth,
+    })
+}
+
+/// The section turns the feature on; the URL comes from the environment or the file, in that order.
+fn database_rotation(raw: RawDatabaseRotation, env_url: Option<Secret>) -> Result<DatabaseRotation, ConfigError> {
+    const FIELD: &str = "vault.database_rotation.admin_url";
+    let url = env_url
+        .or(raw.admin_url)
+        .ok_or_else(|| invalid(FIELD, "is required (here or in WARDEN_DB_ROTATION_URL)"))?;
+    let admin_url = AdminUrl::parse(url.expose()).map_err(|reason| invalid(FIELD, reason))?;
+    let grace = raw.grace.unwrap_or(Seconds::hours(1));
+    if grace.get() == 0 || grace > MAX_GRACE {
+        return Err(invalid(
+            "vault.database_rotation.grace",
+            format!("must be 1 second to {} days", MAX_GRACE.get() / 86_400),
+        ));
+    }
+    let password_length = raw
+        .password_length
+        .map(warden_vault::PasswordLength::new)
+        .transpose()
+        .map_err(|_| {
+            invalid(
+                "vault.database_rotation.password_length",
+                format!(
+                    "must be {} to {} characters (at least 128 bits)",
+                    warden_vault::database::MIN_PASSWORD_LEN,
+                    warden_vault::database::MAX_PASSWORD_LEN
+                ),
+            )
+        })?
+        .unwrap_or_default();
+    Ok(DatabaseRotation {
+        admin_url,
+        grace,
+        password_length,
     })
 }
 

@@ -42,6 +42,10 @@ pub enum ApiError {
     /// A dependency (store, audit log) is down: nothing is granted.
     #[error("{0}")]
     Unavailable(String),
+    /// A system Warden acts on for the caller (the database of a credential rotation) refused or could
+    /// not be reached. The message says which and why, and never carries a secret.
+    #[error("{0}")]
+    Upstream(String),
     /// Stored data failed its integrity check (a secret that does not decrypt): nothing is returned,
     /// and the event is recorded at alert level.
     #[error("{0}")]
@@ -65,6 +69,7 @@ impl ApiError {
             ApiError::Locked { .. } => StatusCode::LOCKED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Integrity(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +88,7 @@ impl ApiError {
             ApiError::Locked { .. } => "locked",
             ApiError::TooManyRequests { .. } => "rate-limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Upstream(_) => "upstream",
             ApiError::Integrity(_) => "integrity",
             ApiError::Internal(_) => "internal",
         }

@@ -12,6 +12,7 @@
 
 mod authn;
 pub mod config;
+pub mod database_rotation;
 pub mod error;
 mod extract;
 pub mod init;

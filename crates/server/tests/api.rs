@@ -41,3 +41,6 @@ mod vault;
 
 #[path = "api/master_key.rs"]
 mod master_key;
+
+#[path = "api/database_rotation.rs"]
+mod database_rotation;

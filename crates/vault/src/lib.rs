@@ -14,6 +14,8 @@
 //! - [`RotationPolicy`] (seed 001's `credential_rotation`, via [`RawRotationConfig`]), [`RotationDays`],
 //!   [`rotation::is_due`], [`rotation::expiring_within`] and [`Deadline`]: when a secret must be
 //!   rotated or replaced.
+//! - [`database`]: the pure half of Warden-driven rotation of `database` secrets ([`DatabaseLogin`],
+//!   [`RotationStep`], [`generate_password`], [`scram_sha256_verifier`]); the server runs the SQL.
 //! - [`VaultError`]: every refusal; no variant carries a secret value.
 //!
 //! This crate does no I/O: it stores nothing, reads no key file, clock or OS randomness (the master key,
@@ -22,6 +24,7 @@
 
 mod cipher;
 mod data;
+pub mod database;
 mod envelope;
 mod error;
 mod kind;
@@ -31,6 +34,9 @@ pub mod rotation;
 mod secret;
 
 pub use data::{MAX_DATA_LEN, SecretData};
+pub use database::{
+    DatabaseLogin, PasswordLength, RoleName, RotationStep, generate_password, scram_sha256_verifier, with_login,
+};
 pub use envelope::{FORMAT_VERSION, KeyId, MAX_PLAINTEXT_LEN, SealedSecret, SecretRef, open, rewrap, seal};
 pub use error::VaultError;
 pub use kind::SecretKind;

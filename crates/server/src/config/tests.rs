@@ -86,3 +86,106 @@ fn overrides_win_over_the_file() {
     assert_eq!(config.listen.port(), 9999);
     assert_eq!(config.store_url, "postgres://x@y/z");
 }
+
+#[test]
+fn database_rotation_is_off_unless_configured() {
+    let Ok(config) = resolve("{}") else { unreachable!() };
+    assert!(config.vault.database_rotation.is_none());
+    // The environment supplies the URL; the section is what turns the feature on.
+    let overrides = Overrides {
+        db_rotation_url: Some(Secret::new("postgres://rotator:pw@db/app")),
+        ..Overrides::default()
+    };
+    let raw = parse("t", "{}").ok().unwrap_or_default();
+    let Ok(config) = Config::resolve(raw, overrides, Path::new("/d")) else {
+        unreachable!()
+    };
+    assert!(config.vault.database_rotation.is_none());
+}
+
+#[test]
+fn the_documented_database_rotation_block_parses_when_uncommented() {
+    // Uncomment `#database_rotation:` and the `#  ` lines right under it, nothing else.
+    let mut in_block = false;
+    let text: Vec<String> = include_str!("../init/warden.yaml")
+        .lines()
+        .map(|line| {
+            if line == "  #database_rotation:" {
+                in_block = true;
+                return "  database_rotation:".to_owned();
+            }
+            in_block = in_block && line.starts_with("  #  ");
+            if in_block {
+                format!("    {}", &line["  #  ".len()..])
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let text = text.join("\n");
+    let config = resolve(&text);
+    let Ok(config) = config else {
+        unreachable!("the documented block must parse: {config:?}")
+    };
+    let Some(rotation) = config.vault.database_rotation else {
+        unreachable!("the block turns the feature on")
+    };
+    assert_eq!(rotation.grace, Seconds::hours(1));
+    assert_eq!(rotation.password_length.get(), 32);
+    assert_eq!(
+        rotation.admin_url.redacted(),
+        "postgres://warden_rotator:***@127.0.0.1:5432/postgres"
+    );
+    assert!(!format!("{:?}", rotation.admin_url).contains("CHANGE-ME"));
+}
+
+#[test]
+fn the_environment_url_wins_and_is_never_shown() {
+    let raw = parse(
+        "t",
+        "vault:\n  database_rotation:\n    admin_url: postgres://file:filepw@a/b\n    grace: 10m\n",
+    )
+    .ok()
+    .unwrap_or_default();
+    let overrides = Overrides {
+        db_rotation_url: Some(Secret::new("postgres://env:envpw@c:5433/d")),
+        ..Overrides::default()
+    };
+    let Ok(config) = Config::resolve(raw, overrides, Path::new("/d")) else {
+        unreachable!()
+    };
+    let Some(rotation) = &config.vault.database_rotation else {
+        unreachable!()
+    };
+    assert_eq!(rotation.admin_url.redacted(), "postgres://env:***@c:5433/d");
+    assert_eq!(rotation.grace, Seconds::minutes(10));
+    assert!(!format!("{config:?}").contains("envpw"));
+}
+
+#[test]
+fn invalid_database_rotation_settings_name_the_field() {
+    let cases = [
+        ("vault:\n  database_rotation: {}\n", "vault.database_rotation.admin_url"),
+        (
+            "vault:\n  database_rotation: {admin_url: 'mysql://u:hunter2@h/d'}\n",
+            "vault.database_rotation.admin_url",
+        ),
+        (
+            "vault:\n  database_rotation: {admin_url: 'postgres://h/d', grace: 0}\n",
+            "vault.database_rotation.grace",
+        ),
+        (
+            "vault:\n  database_rotation: {admin_url: 'postgres://h/d', password_length: 16}\n",
+            "vault.database_rotation.password_length",
+        ),
+        (
+            "vault:\n  database_rotation: {admin_url: 'postgres://h/d', passwd_length: 40}\n",
+            "passwd_length",
+        ),
+    ];
+    for (text, field) in cases {
+        let error = resolve(text).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains(field), "{text:?} gave {error:?}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+}

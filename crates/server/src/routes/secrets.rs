@@ -23,6 +23,8 @@ use crate::error::ApiError;
 use crate::extract::{Admin, AdminOrCaller, ApiJson, ApiPath, ApiQuery, Caller, RequestId};
 use crate::state::AppState;
 
+mod generate;
+
 /// The longest a secret grant may last when it has a `ttl` (omitted: until revoked).
 pub const MAX_SECRET_GRANT_TTL: Seconds = Seconds::days(365);
 
@@ -36,6 +38,19 @@ pub struct SecretWritten {
     #[serde(rename = "type")]
     pub kind: String,
     pub created_at: String,
+    /// Only after a rotation with `"generate": true`: the new login and when the previous one stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<GeneratedLogin>,
+}
+
+/// What a Warden-driven rotation of a `database` secret did on the database (never the password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeneratedLogin {
+    /// The new version's login role.
+    pub username: String,
+    /// The previous version's login role, which keeps working until `previous_valid_until`.
+    pub previous_username: String,
+    pub previous_valid_until: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,11 +100,16 @@ pub struct ListQuery {
     pub tag: Option<String>,
 }
 
+/// Either `data`, the new value, or `"generate": true`, for Warden to make the new credential itself
+/// (`database` secrets, with `vault.database_rotation` configured; see docs/vault.md).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
-    #[schema(value_type = Object)]
-    pub data: SecretData,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<SecretData>,
+    #[serde(default)]
+    pub generate: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -241,6 +261,7 @@ pub async fn put(
             version: version.get(),
             kind: body.kind.as_str().to_owned(),
             created_at: now.rfc3339(),
+            login: None,
         }),
     ))
 }
@@ -289,48 +310,12 @@ pub async fn read(
         Some(v) => SecretVersion::new(v).ok_or_else(|| ApiError::bad_request("version: versions count from 1"))?,
         None => version_of(secret.current_version)?,
     };
-    let record = state
-        .store
-        .secret_version(name.as_str(), i64::from(version.get()))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("secret `{name}` keeps no version {version}")))?;
     let kind: SecretKind = secret
         .kind
         .parse()
         .map_err(|e: warden_vault::VaultError| ApiError::Internal(e.to_string()))?;
-    let target = SecretRef {
-        name: name.clone(),
-        version,
-        kind,
-    };
-    let opened = SealedSecret::decode(&record.sealed).and_then(|sealed| {
-        // Mid-rotation a record may still be wrapped by the retiring key; the record says which.
-        let master = state.master_for(sealed.key_id()).unwrap_or_else(|| state.master());
-        warden_vault::open(&master, &target, &sealed)
-    });
-    let plaintext = match opened {
-        Ok(plaintext) => plaintext,
-        Err(error) => {
-            state.note_decrypt_failure();
-            tracing::error!(secret = %name, version = version.get(), %error, "a stored secret failed its integrity check");
-            audit(
-                &state,
-                "secret.integrity_failure",
-                &caller.agent.id,
-                &name,
-                AuditOutcome::Failure,
-                &request_id,
-                |e| {
-                    e.detail("version", version.get())
-                        .detail("severity", "alert")
-                        .detail("error", error.to_string())
-                },
-            )
-            .await?;
-            return Err(error.into());
-        }
-    };
-    let data = SecretData::from_plaintext(plaintext)?.to_value()?;
+    let (data, created_at) = open_version(&state, &caller.agent.id, &name, kind, version, &request_id).await?;
+    let data = data.to_value()?;
     audit(
         &state,
         "secret.read",
@@ -346,7 +331,7 @@ pub async fn read(
         version: version.get(),
         kind: kind.as_str().to_owned(),
         data,
-        created_at: record.created_at.rfc3339(),
+        created_at: created_at.rfc3339(),
     }))
 }
 
@@ -467,9 +452,11 @@ pub async fn unshare(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /v1/secrets/{name}/rotate` (admin or owner): `{data}` becomes the new current version.
+/// `POST /v1/secrets/{name}/rotate` (admin or owner): `{data}` becomes the new current version; with
+/// `{"generate": true}` Warden makes a new login on the database for a `database` secret and stores it.
 #[utoipa::path(post, path = "/v1/secrets/{name}/rotate", tag = "vault", request_body = RotateBody,
-    responses((status = 200, body = SecretWritten), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = SecretWritten), (status = 400), (status = 403), (status = 404), (status = 409),
+        (status = 502, description = "the database refused or could not be reached; nothing was stored")))]
 pub async fn rotate(
     State(state): State<AppState>,
     who: AdminOrCaller,
@@ -478,7 +465,6 @@ pub async fn rotate(
     ApiJson(body): ApiJson<RotateBody>,
 ) -> Result<Json<SecretWritten>, ApiError> {
     let (name, secret) = managed(&state, &who, name, ROTATE, "secret.rotated", &request_id).await?;
-    let _writing = state.vault_writes.read().await;
     let kind: SecretKind = secret
         .kind
         .parse()
@@ -487,8 +473,28 @@ pub async fn rotate(
         .next()
         .ok_or_else(|| ApiError::Conflict(format!("secret `{name}` has no versions left")))?;
     let actor = actor_id(&who);
+    let data = match (body.data, body.generate) {
+        (Some(data), false) => data,
+        (None, true) => {
+            return generate::rotate(&state, &actor, &name, &secret, kind, next, &request_id)
+                .await
+                .map(Json);
+        }
+        (Some(_), true) => {
+            return Err(ApiError::bad_request(
+                "give `data` (the new value) or `\"generate\": true`, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(ApiError::bad_request(
+                "the body needs `data` (the new value), or `\"generate\": true` for Warden to make a new \
+                 database credential itself",
+            ));
+        }
+    };
+    let _writing = state.vault_writes.read().await;
     let now = state.now();
-    let record = sealed_version(&state, &name, next, kind, &body.data, &actor, now)?;
+    let record = sealed_version(&state, &name, next, kind, &data, &actor, now)?;
     let keep = state.config.vault.keep_versions;
     state
         .store
@@ -509,6 +515,7 @@ pub async fn rotate(
         version: next.get(),
         kind: kind.as_str().to_owned(),
         created_at: now.rfc3339(),
+        login: None,
     }))
 }
 
@@ -804,6 +811,55 @@ async fn audit(
         .resource(format!("secret:{name}"))
         .request_id(Some(&request_id.0));
     state.audit(details(event)).await.map(|_| ())
+}
+
+/// Opens `version` of a stored secret, with when it was stored. A record that fails its integrity
+/// check is counted, logged and audited at alert level against `actor`, and nothing is returned.
+async fn open_version(
+    state: &AppState,
+    actor: &str,
+    name: &SecretName,
+    kind: SecretKind,
+    version: SecretVersion,
+    request_id: &RequestId,
+) -> Result<(SecretData, Timestamp), ApiError> {
+    let record = state
+        .store
+        .secret_version(name.as_str(), i64::from(version.get()))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("secret `{name}` keeps no version {version}")))?;
+    let target = SecretRef {
+        name: name.clone(),
+        version,
+        kind,
+    };
+    let opened = SealedSecret::decode(&record.sealed).and_then(|sealed| {
+        // Mid-rotation a record may still be wrapped by the retiring key; the record says which.
+        let master = state.master_for(sealed.key_id()).unwrap_or_else(|| state.master());
+        warden_vault::open(&master, &target, &sealed)
+    });
+    match opened {
+        Ok(plaintext) => Ok((SecretData::from_plaintext(plaintext)?, record.created_at)),
+        Err(error) => {
+            state.note_decrypt_failure();
+            tracing::error!(secret = %name, version = version.get(), %error, "a stored secret failed its integrity check");
+            audit(
+                state,
+                "secret.integrity_failure",
+                actor,
+                name,
+                AuditOutcome::Failure,
+                request_id,
+                |e| {
+                    e.detail("version", version.get())
+                        .detail("severity", "alert")
+                        .detail("error", error.to_string())
+                },
+            )
+            .await?;
+            Err(error.into())
+        }
+    }
 }
 
 fn sealed_version(
