@@ -12,7 +12,7 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 use serde_json::{Value, json};
 
 use crate::client::{self, Client, Refusal};
@@ -20,6 +20,7 @@ use crate::client::{self, Client, Refusal};
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Store a secret, or a new version of one (of the same type).
+    #[command(group(ArgGroup::new("source").required(true).args(["data", "data_file", "from_stdin"])))]
     Put {
         name: String,
         /// api_key, database, password, certificate, payment or generic.
@@ -63,9 +64,14 @@ pub enum SecretCommand {
     },
     /// Take back a share.
     Unshare { name: String, agent: String },
-    /// Store a new value as the next version (the type stays).
+    /// Store a new value as the next version (the type stays), or with --generate have Warden make it.
+    #[command(group(ArgGroup::new("source").required(true).args(["data", "data_file", "from_stdin", "generate"])))]
     Rotate {
         name: String,
+        /// Warden generates the password, creates the new login role on PostgreSQL and stores it
+        /// (`database` secrets, with `vault.database_rotation` configured; see docs/vault.md).
+        #[arg(long, conflicts_with = "DataSource")]
+        generate: bool,
         #[command(flatten)]
         data: DataSource,
     },
@@ -78,9 +84,10 @@ pub enum SecretCommand {
     },
 }
 
-/// Where the value comes from: exactly one of the three.
+/// Where the value comes from: at most one of the three (each command that takes it requires one, or
+/// for `rotate`, `--generate` instead).
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(required = false, multiple = false)]
 pub struct DataSource {
     /// The value as a JSON object, such as '{"api_key": "…"}'. It lands in your shell history: prefer
     /// --data-file or --from-stdin.
@@ -219,8 +226,12 @@ pub async fn run(command: SecretCommand) -> anyhow::Result<()> {
                     .map_err(|e| about(e, "storing", &name))?,
             )
         }
-        SecretCommand::Rotate { name, data } => {
-            let body = json!({ "data": data.read()? });
+        SecretCommand::Rotate { name, generate, data } => {
+            let body = if generate {
+                json!({ "generate": true })
+            } else {
+                json!({ "data": data.read()? })
+            };
             let client = Client::admin_from_env()?;
             let answer = client
                 .post(&format!("{}/rotate", path(&name)), &body)

@@ -112,9 +112,16 @@ fn exactly_one_source_of_data() {
     }
     let rotate = parse(&["rotate", "db/main", "--data-file", "new.json"]);
     assert!(
-        matches!(&rotate, Ok(SecretCommand::Rotate { name, data }) if name == "db/main" && data.data_file.is_some()),
+        matches!(&rotate, Ok(SecretCommand::Rotate { name, data, generate: false }) if name == "db/main" && data.data_file.is_some()),
         "{rotate:?}"
     );
+    let generated = parse(&["rotate", "db/main", "--generate"]);
+    assert!(
+        matches!(&generated, Ok(SecretCommand::Rotate { generate: true, data, .. }) if data.data_file.is_none()),
+        "{generated:?}"
+    );
+    assert!(parse(&["rotate", "db/main", "--generate", "--from-stdin"]).is_err());
+    assert!(parse(&["put", "db/main", "--type", "database", "--generate"]).is_err());
 }
 
 #[test]
