@@ -94,6 +94,9 @@ impl fmt::Debug for AdminUrl {
 pub enum RotationError {
     #[error("cannot reach PostgreSQL at {target}: {reason}")]
     Unreachable { target: String, reason: String },
+    /// The connection was made but broke down (not an answer of the server's).
+    #[error("the connection to PostgreSQL failed while {step}: {reason}")]
+    Broken { step: String, reason: String },
     #[error("PostgreSQL has no role `{role}` (the secret's `username`)")]
     NoSuchRole { role: String },
     #[error("PostgreSQL already has a role `{role}` (a concurrent rotation, or a role made by hand)")]
@@ -134,7 +137,10 @@ async fn apply_on(
     step: &RotationStep,
     verifier: &str,
 ) -> Result<Applied, RotationError> {
-    let mut tx = conn.begin().await.map_err(|e| refused("BEGIN", e, verifier))?;
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|e| refused("starting a transaction", e, verifier))?;
     sqlx::raw_sql("SET LOCAL lock_timeout = '10s'; SET LOCAL statement_timeout = '30s'")
         .execute(&mut *tx)
         .await
@@ -186,7 +192,7 @@ async fn apply_on(
         .execute(&mut *tx)
         .await
         .map_err(|e| refused(&format!("setting VALID UNTIL on role `{}`", step.previous), e, verifier))?;
-    tx.commit().await.map_err(|e| refused("COMMIT", e, verifier))?;
+    tx.commit().await.map_err(|e| refused("committing", e, verifier))?;
     Ok(Applied {
         new_role: step.new_role.clone(),
         previous: step.previous.clone(),
@@ -261,9 +267,9 @@ fn refused(step: &str, error: sqlx::Error, verifier: &str) -> RotationError {
                 hint,
             }
         }
-        other => RotationError::Unreachable {
-            target: "the admin connection".into(),
-            reason: format!("{step}: {}", connection_failure(&other)),
+        other => RotationError::Broken {
+            step: step.to_owned(),
+            reason: connection_failure(&other),
         },
     }
 }

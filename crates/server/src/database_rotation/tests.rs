@@ -51,5 +51,8 @@ fn a_broken_connection_is_described_in_our_words() {
         sqlx::Error::Io(std::io::Error::other("connection reset")),
         "SCRAM-SHA-256$4096:zzz",
     );
-    assert!(error.to_string().contains("connection reset"), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "the connection to PostgreSQL failed while creating role `x`: connection reset"
+    );
 }

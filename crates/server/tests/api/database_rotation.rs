@@ -1,8 +1,8 @@
 //! Warden-driven rotation of `database` secrets against a real PostgreSQL (`WARDEN_TEST_POSTGRES_URL`):
 //! the new version logs in with the generated password and has the group's privileges, the previous
-//! one keeps logging in for the grace and is refused after it. Also the refusals (wrong type, feature
-//! off, bad data) and a failing database step (nothing stored, `secret.rotation_failed` audited, no
-//! password anywhere), which need no PostgreSQL.
+//! one keeps logging in for the grace and is refused after it; a store that fails after the database
+//! step undoes it. Also the refusals (wrong type, feature off, bad data) and a failing database step
+//! (nothing stored, `secret.rotation_failed` audited, no password anywhere), which need no PostgreSQL.
 //!
 //! PostgreSQL only checks passwords where `pg_hba.conf` says so; the machine's rules are `trust`.
 //! `scripts/test.sh` adds one rule, `host all +warden_password_login 127.0.0.1/32 scram-sha-256`, so the
@@ -22,7 +22,7 @@ use warden_server::database_rotation::{AdminUrl, DatabaseRotation};
 use warden_store::testing;
 use warden_vault::PasswordLength;
 
-use super::support::{ADMIN, TestApp, skipped};
+use super::support::{ADMIN, TestApp, json_request, send_on, skipped};
 
 /// The role `scripts/test.sh` makes PostgreSQL check passwords for.
 const PASSWORD_CHECKED: &str = "warden_password_login";
@@ -435,6 +435,103 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     fn make_writer(&'a self) -> Captured {
         self.clone()
     }
+}
+
+/// Storing fails after the database committed (another writer stored the version first): Warden
+/// undoes the database change. The test holds a lock on the previous role so that the rotation waits
+/// inside its transaction while the other version is stored. (Two worker threads: if an assertion
+/// fails, the cleanup in `Drop` blocks one while the rotation still needs to finish on the other.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_store_after_the_database_step_undoes_it() {
+    let Some(base) = testing::postgres_url() else {
+        return skipped("the whole test");
+    };
+    let roles = Roles::create(&base).await;
+    let app = TestApp::start_with(configure(&base, Seconds::hours(1))).await;
+    let reporter = store_and_share(
+        &app,
+        json!({"username": roles.login, "password": roles.password, "group": roles.group}),
+    )
+    .await;
+
+    let mut blocker = PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "BEGIN; ALTER ROLE {} CONNECTION LIMIT -1",
+        roles.login
+    )))
+    .execute(&mut blocker)
+    .await
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let generate = tokio::spawn(send_on(
+        app.router.clone(),
+        json_request(
+            Method::POST,
+            "/v1/secrets/db%2Forders/rotate",
+            Some(ADMIN),
+            &json!({"generate": true}),
+        ),
+    ));
+    // Wait until the rotation waits for the lock, inside its transaction. (Asked on a connection of its
+    // own: inside the blocker's transaction, pg_stat_activity would keep showing its first snapshot.)
+    let mut watcher = PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let mut waiting = false;
+    for _ in 0..100 {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'warden-rotation' AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        if count > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = watcher.close().await;
+    assert!(waiting, "the rotation never waited for the lock");
+    // Meanwhile someone stores version 2 by hand.
+    rotate(&app, json!({"data": {"username": roles.login, "password": "by-hand"}}))
+        .await
+        .ok(StatusCode::OK);
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let _ = blocker.close().await;
+
+    let reply = generate.await.unwrap_or_else(|e| unreachable!("{e}"));
+    reply.problem(StatusCode::CONFLICT);
+    let new_role = format!("{}_v2", roles.group);
+    let mut conn = PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (exists, unlimited): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1), \
+                (SELECT rolvaliduntil IS NULL OR rolvaliduntil = 'infinity' FROM pg_roles WHERE rolname = $2)",
+    )
+    .bind(&new_role)
+    .bind(&roles.login)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let _ = conn.close().await;
+    assert!(!exists, "the new role was dropped again");
+    assert!(unlimited, "the previous role has no deadline again");
+
+    let current = app.get("/v1/secrets/db%2Forders", Some(&reporter)).await;
+    assert_eq!(current.ok(StatusCode::OK)["data"]["password"], "by-hand");
+    let events = app.events().await;
+    let failed = events.iter().find(|e| e["kind"] == "secret.rotation_failed");
+    let reason = failed.and_then(|e| e["details"]["reason"].as_str()).unwrap_or_default();
+    assert!(reason.contains("the database change was undone"), "{failed:?}");
+
+    app.finish().await;
+    roles.drop_all().await;
 }
 
 fn skipped_logins() {
