@@ -151,10 +151,12 @@ pub fn parse_data(text: &str) -> anyhow::Result<Value> {
 /// is added unless the text ends with one.
 pub fn field_text(name: &str, data: &Value, key: &str) -> anyhow::Result<String> {
     let Some(value) = data.get(key) else {
-        let fields: Vec<&str> = data
+        // Sorted: the map's own order depends on serde_json's features in the build.
+        let mut fields: Vec<&str> = data
             .as_object()
             .map(|object| object.keys().map(String::as_str).collect())
             .unwrap_or_default();
+        fields.sort_unstable();
         anyhow::bail!(
             "secret `{name}` has no field `{key}`; its fields: {}",
             fields.join(", ")
