@@ -44,3 +44,6 @@ mod master_key;
 
 #[path = "api/database_rotation.rs"]
 mod database_rotation;
+
+#[path = "api/grants.rs"]
+mod grants;
