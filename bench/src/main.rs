@@ -13,10 +13,13 @@
 //! - `secrets`: `GET /v1/secrets/{name}` against the real `warden` binary: 32 agents reading their
 //!   shared 1 KiB secrets (and refused a neighbour's); reads per second and p50/p99, every answer checked.
 //! - `rotation`: `POST /v1/vault/rotate-master-key` over 10,000 stored secrets, timed from the client.
+//! - `ledger`: the audit ledger's Merkle tree at 10^6 leaves, in process: leaf encoding and hashing,
+//!   building the tree, the root, appends, and inclusion and consistency proofs made and verified (p50/p99).
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
 mod authorize;
+mod ledger;
 mod passport;
 mod policy;
 mod secrets;
@@ -31,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Some("passport") => passport::run(),
         Some("policy") => policy::run(),
         Some("vault") => vault::run(),
+        Some("ledger") => ledger::run(),
         Some("authorize") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
@@ -60,7 +64,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | ledger | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }
