@@ -70,6 +70,11 @@ fn key_hash(name: &str, public: &[u8]) -> [u8; 4] {
     out
 }
 
+/// Note text holds no control characters but newlines (signed-note.md, as Go's `note` package checks).
+fn plain_text(text: &str) -> bool {
+    !text.chars().any(|c| c < ' ' && c != '\n')
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -94,9 +99,10 @@ impl NoteSigner {
         format!("{}+{}+{}", self.name, hex(&self.key_hash), STANDARD.encode(key))
     }
 
-    /// Signs `text` (which must be non-empty and end in `\n`, without a blank line at its end) into a note.
+    /// Signs `text` into a note. The text must be non-empty, end in `\n` but not in a blank line, and hold
+    /// no control characters but newlines.
     pub fn sign_note(&self, text: &str) -> Result<String, CheckpointError> {
-        if !text.ends_with('\n') || text.ends_with("\n\n") || text.len() == 1 {
+        if !text.ends_with('\n') || text.ends_with("\n\n") || text.len() == 1 || !plain_text(text) {
             return Err(CheckpointError::Note);
         }
         let mut blob = self.key_hash.to_vec();
@@ -141,7 +147,7 @@ pub fn verify_note<'a>(note: &'a str, verifier_key: &str) -> Result<&'a str, Che
     let verifier = parse_verifier(verifier_key)?;
     let split = note.rfind("\n\n").ok_or(CheckpointError::Note)?;
     let (text, signatures) = (&note[..split + 1], &note[split + 2..]);
-    if text.len() <= 1 || text.contains('\r') || !signatures.ends_with('\n') {
+    if text.len() <= 1 || !plain_text(text) || !signatures.ends_with('\n') {
         return Err(CheckpointError::Note);
     }
     let lines: Vec<&str> = signatures[..signatures.len() - 1].split('\n').collect();

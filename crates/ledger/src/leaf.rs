@@ -26,7 +26,7 @@ pub fn leaf_bytes(index: u64, event: &AuditEvent) -> Vec<u8> {
     out.push_str(",\"actor\":");
     write_string(&mut out, &event.actor);
     out.push_str(",\"details\":");
-    write_value(&mut out, &event.details);
+    write_canonical_json(&mut out, &event.details);
     out.push_str(",\"index\":");
     out.push_str(&index.to_string());
     out.push_str(",\"kind\":");
@@ -47,7 +47,7 @@ pub fn leaf_bytes(index: u64, event: &AuditEvent) -> Vec<u8> {
 }
 
 /// Writes any JSON value canonically (sorted keys, no whitespace).
-pub fn write_value(out: &mut String, value: &Value) {
+pub fn write_canonical_json(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -59,7 +59,7 @@ pub fn write_value(out: &mut String, value: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, item);
+                write_canonical_json(out, item);
             }
             out.push(']');
         }
@@ -73,7 +73,7 @@ pub fn write_value(out: &mut String, value: &Value) {
                 }
                 write_string(out, key);
                 out.push(':');
-                write_value(out, item);
+                write_canonical_json(out, item);
             }
             out.push('}');
         }

@@ -13,7 +13,8 @@
 //!   by a [`NoteSigner`] (Ed25519) and checked by [`Checkpoint::parse_and_verify`] against a verifier key
 //!   (`name+hash+base64`, [`NoteSigner::verifier_key`]); [`verify_note`] checks any signed note.
 //!   [`CheckpointError`] names every refusal.
-//! - [`leaf_bytes`]: the canonical serialization of an audit event as a leaf (see [`leaf`]).
+//! - [`leaf_bytes`]: the canonical serialization of an audit event as a leaf; [`leaf`] documents the format
+//!   and offers its canonical JSON writer, [`leaf::write_canonical_json`].
 //!
 //! This crate does no I/O: it stores no leaves, reads no key file or clock, anchors nothing and decides
 //! nothing about retention; the server keeps the tree durable and publishes what this crate computes.

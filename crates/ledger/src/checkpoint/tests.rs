@@ -196,6 +196,7 @@ fn malformed_notes_and_keys_are_refused() {
     assert!(signer.sign_note("").is_err());
     assert!(signer.sign_note("no newline").is_err());
     assert!(signer.sign_note("blank end\n\n").is_err());
+    assert!(signer.sign_note("tab\there\n").is_err());
     let Ok(note) = signer.sign_note("text\n") else {
         unreachable!("valid text")
     };
@@ -206,6 +207,7 @@ fn malformed_notes_and_keys_are_refused() {
     assert!(verify_note("text\n\n", &key).is_err());
     assert!(verify_note(&format!("text\n\n{line}\n"), &key).is_err());
     assert!(verify_note(&format!("text\r\n\n{line}"), &key).is_err());
+    assert!(verify_note(&format!("te\u{0}xt\n\n{line}"), &key).is_err());
     assert!(verify_note(&format!("text\n\n- {}", &line[4..]), &key).is_err());
     assert!(
         Checkpoint {
