@@ -3,7 +3,7 @@
 //!
 //! The public interface is:
 //! - [`leaf_hash`], [`node_hash`] and [`root_hash`]: RFC 6962/9162 hashing (SHA-256, leaf prefix `0x00`,
-//!   node prefix `0x01`, the Merkle tree hash of RFC 9162 §2.1.1). [`Hash`] is a 32-byte digest.
+//!   node prefix `0x01`, the Merkle tree hash of RFC 9162 §2.1.1). [`Hash`](type@Hash) is a 32-byte digest.
 //! - [`MerkleTree`]: the leaf hashes plus every complete subtree, so roots of any prefix
 //!   ([`MerkleTree::root_at`]), inclusion proofs ([`MerkleTree::inclusion_proof`], RFC 9162 §2.1.3.1) and
 //!   consistency proofs ([`MerkleTree::consistency_proof`], §2.1.4.1) take O(log n) hashes each.
