@@ -1,8 +1,9 @@
 //! The RFC 6962 reference tree: roots of every prefix of its eight leaves, from
 //! `shared/corpora/merkle/rfc6962_reference_roots.json` (transparency-dev/merkle `testonly/constants.go`,
 //! Apache-2.0), through the free function, a built tree and a grown tree; and its published proofs
-//! (the same file's source, `testonly/constants.go` and RFC 6962's test vectors in Certificate
-//! Transparency's `merkle_tree_test.cc`) through the verifiers.
+//! through the verifiers. The proofs were checked against two published copies: transparency-dev/merkle
+//! `proof/verify_test.go` (inclusion 0/8, 5/8, 2/3, 1/5) and Certificate Transparency's Python
+//! `merkle_test.py` (consistency 1→8, 6→8, 2→5).
 
 use serde_json::Value;
 use warden_ledger::{MerkleTree, leaf_hash, root_hash, verify_consistency, verify_inclusion};
