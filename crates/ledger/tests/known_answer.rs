@@ -70,7 +70,7 @@ fn reference_proofs() {
     let leaves: Vec<Vec<u8>> = strings(&corpus, "leaf_inputs_hex").iter().map(|h| unhex(h)).collect();
     let tree = MerkleTree::from_leaf_hashes(leaves.iter().map(|l| leaf_hash(l)).collect());
     let h = |s: &str| -> [u8; 32] { unhex(s).try_into().unwrap_or_else(|_| unreachable!("32 bytes")) };
-    // (index, size, path) from transparency-dev/merkle testonly/constants.go `InclusionProofs`.
+    // (index, size, path), as published in transparency-dev/merkle `proof/verify_test.go`.
     let inclusion: [(u64, u64, Vec<[u8; 32]>); 3] = [
         (0, 1, vec![]),
         (
@@ -103,8 +103,8 @@ fn reference_proofs() {
         };
         assert_eq!(verify_inclusion(leaf, index, size, &path, &root), Ok(()));
     }
-    // (old size, new size, proof) from the same file's `ConsistencyProofs`.
-    let consistency: [(u64, u64, Vec<[u8; 32]>); 2] = [
+    // (old size, new size, proof), as published in Certificate Transparency's `merkle_test.py`.
+    let consistency: [(u64, u64, Vec<[u8; 32]>); 3] = [
         (
             1,
             8,
@@ -121,6 +121,14 @@ fn reference_proofs() {
                 h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
                 h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
                 h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+            ],
+        ),
+        (
+            2,
+            5,
+            vec![
+                h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+                h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
             ],
         ),
     ];
