@@ -6,7 +6,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const DOMAIN_CRATES: &[&str] = &["warden-core", "warden-identity", "warden-policy", "warden-vault", "warden-ledger"];
+const DOMAIN_CRATES: &[&str] = &[
+    "warden-core",
+    "warden-identity",
+    "warden-policy",
+    "warden-vault",
+    "warden-ledger",
+];
 const FORBIDDEN: &[&str] = &[
     "tokio",
     "sqlx",
