@@ -13,7 +13,7 @@ use warden_policy::{Basis, Decision, Grant, PolicySet, PrincipalStatus, Request,
 use warden_store::GrantRecord;
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, DecisionCaller, RequestId};
+use crate::extract::{ApiJson, ApiQuery, Caller, DecisionCaller, RequestId};
 use crate::state::AppState;
 
 /// Most requests in one batch.
@@ -99,15 +99,7 @@ pub async fn authorize(
     ApiQuery(query): ApiQuery<ExplainQuery>,
     ApiJson(body): ApiJson<AuthorizeRequest>,
 ) -> Result<Json<DecisionView>, ApiError> {
-    let grants = live_grants(&state, &caller.agent.id).await?;
-    let subject = subject_of(&caller.principal, &caller.agent);
-    let ask = Ask {
-        subject: &subject,
-        auth_method: caller.method().as_str(),
-        grants: &grants,
-        explain: query.explain,
-        request_id: &request_id.0,
-    };
+    let ask = Ask::of(&state, &caller, query.explain, request_id).await?;
     let view = decide_and_record(&state, &ask, body).await?;
     Ok(Json(view))
 }
@@ -134,15 +126,7 @@ pub async fn authorize_batch(
     for (i, request) in body.requests.iter().enumerate() {
         validate(request).map_err(|e| ApiError::bad_request(format!("requests[{i}].{e}")))?;
     }
-    let grants = live_grants(&state, &caller.agent.id).await?;
-    let subject = subject_of(&caller.principal, &caller.agent);
-    let ask = Ask {
-        subject: &subject,
-        auth_method: caller.method().as_str(),
-        grants: &grants,
-        explain: query.explain,
-        request_id: &request_id.0,
-    };
+    let ask = Ask::of(&state, &caller, query.explain, request_id).await?;
     let mut results = Vec::with_capacity(body.requests.len());
     for request in body.requests {
         results.push(decide_and_record(&state, &ask, request).await?);
@@ -230,17 +214,30 @@ pub fn evaluate(set: &PolicySet, request: &Request, grants: &[Grant], explain: b
 }
 
 /// Who asks, and how: the same for every request of a batch.
-struct Ask<'a> {
-    subject: &'a Subject,
-    auth_method: &'a str,
-    grants: &'a [Grant],
+struct Ask {
+    subject: Subject,
+    auth_method: &'static str,
+    grants: Vec<Grant>,
     explain: bool,
-    request_id: &'a str,
+    request_id: String,
 }
 
-async fn decide_and_record(state: &AppState, ask: &Ask<'_>, body: AuthorizeRequest) -> Result<DecisionView, ApiError> {
+impl Ask {
+    /// The caller's facts and live grants, read once per request (once per batch).
+    async fn of(state: &AppState, caller: &Caller, explain: bool, request_id: RequestId) -> Result<Ask, ApiError> {
+        Ok(Ask {
+            subject: subject_of(&caller.principal, &caller.agent),
+            auth_method: caller.method().as_str(),
+            grants: live_grants(state, &caller.agent.id).await?,
+            explain,
+            request_id: request_id.0,
+        })
+    }
+}
+
+async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) -> Result<DecisionView, ApiError> {
     validate(&body).map_err(ApiError::BadRequest)?;
-    let (subject, explain) = (ask.subject, ask.explain);
+    let (subject, explain) = (&ask.subject, ask.explain);
     let active = state.policy();
     let request = engine_request(
         subject,
@@ -251,7 +248,7 @@ async fn decide_and_record(state: &AppState, ask: &Ask<'_>, body: AuthorizeReque
         Some(ask.auth_method),
         state.now(),
     );
-    let decision = evaluate(&active.set, &request, ask.grants, explain);
+    let decision = evaluate(&active.set, &request, &ask.grants, explain);
     let decision_id = uuid::Uuid::new_v4().to_string();
     let outcome = if decision.is_allow() {
         AuditOutcome::Success
@@ -271,7 +268,7 @@ async fn decide_and_record(state: &AppState, ask: &Ask<'_>, body: AuthorizeReque
         .detail("missing_attributes", decision.missing_attributes.clone())
         .detail("policy", decision.policy_set_hash.as_str())
         .detail("policy_version", active.version)
-        .request_id(Some(ask.request_id));
+        .request_id(Some(&ask.request_id));
     let ledger_index = state.audit(event).await?;
     metrics::counter!("warden_authz_decisions_total", "decision" => effect_name(&decision), "basis" => basis)
         .increment(1);
