@@ -6,11 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde_json::{Value, json};
 
 use crate::quantile;
-use crate::server::{PASSWORD, start};
+use crate::server::{create_and_log_in, run_clients, start};
 
 const CLIENTS: usize = 32;
 const POLICY_AGENTS: usize = 100;
@@ -84,62 +84,27 @@ pub fn run(binary: &str, seconds: u64) -> anyhow::Result<()> {
 
         let mut tokens = Vec::with_capacity(CLIENTS);
         for agent in 0..CLIENTS {
-            let name = format!("bench_{agent:03}");
-            let body = json!({"name": name, "roles": ["worker"], "password": PASSWORD});
-            let created = client
-                .post(format!("{base}/v1/agents"))
-                .bearer_auth(&admin)
-                .json(&body)
-                .send()
-                .await?;
-            if !created.status().is_success() {
-                bail!("creating {name}: {}", created.status());
-            }
-            let login = client
-                .post(format!("{base}/v1/auth/login"))
-                .json(&json!({"identity": name, "secret": PASSWORD}))
-                .send()
-                .await?
-                .json::<Value>()
-                .await?;
-            tokens.push(login["access_token"].as_str().context("access token")?.to_owned());
+            tokens.push(create_and_log_in(&client, &base, &admin, &format!("bench_{agent:03}")).await?);
         }
-
-        let length = Duration::from_secs(seconds);
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (agent, token) in tokens.into_iter().enumerate() {
+        let ask = move |client: reqwest::Client, token: String, agent: usize, i: usize| {
             let base = base.clone();
-            tasks.push(tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut samples = Vec::new();
-                let mut i = 0;
-                while started.elapsed() < length {
-                    let (body, expected) = request(agent, i);
-                    let sent = Instant::now();
-                    let reply = client
-                        .post(format!("{base}/v1/authorize"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await?;
-                    let status = reply.status();
-                    let answer = reply.json::<Value>().await?;
-                    samples.push(sent.elapsed().as_nanos() as u64);
-                    if !status.is_success() || answer["decision"] != expected {
-                        bail!("request {body} got {status} {answer}, expected {expected}");
-                    }
-                    i += 1;
+            async move {
+                let (body, expected) = request(agent, i);
+                let reply = client
+                    .post(format!("{base}/v1/authorize"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
+                let status = reply.status();
+                let answer = reply.json::<Value>().await?;
+                if !status.is_success() || answer["decision"] != expected {
+                    bail!("request {body} got {status} {answer}, expected {expected}");
                 }
-                anyhow::Ok(samples)
-            }));
-        }
-        let mut samples = Vec::new();
-        for task in tasks {
-            samples.extend(task.await??);
-        }
-        let elapsed = started.elapsed();
-        samples.sort_unstable();
+                anyhow::Ok(())
+            }
+        };
+        let (samples, elapsed) = run_clients(tokens, Duration::from_secs(seconds), ask).await?;
         println!(
             "POST /v1/authorize, {CLIENTS} concurrent clients, {seconds} s: {} decisions = {:.0} decisions/s; \
              p50 {:.2} ms, p99 {:.2} ms (every answer checked)",

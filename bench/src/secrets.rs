@@ -8,11 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde_json::{Value, json};
 
 use crate::quantile;
-use crate::server::{PASSWORD, start};
+use crate::server::{create_and_log_in, run_clients, start};
 
 const CLIENTS: usize = 32;
 
@@ -30,16 +30,7 @@ pub fn run(binary: &str, seconds: u64) -> anyhow::Result<()> {
         let mut tokens = Vec::with_capacity(CLIENTS);
         for agent in 0..CLIENTS {
             let name = format!("reader_{agent:03}");
-            let body = json!({"name": name, "roles": ["worker"], "password": PASSWORD});
-            let created = client
-                .post(format!("{base}/v1/agents"))
-                .bearer_auth(&admin)
-                .json(&body)
-                .send()
-                .await?;
-            if !created.status().is_success() {
-                bail!("creating {name}: {}", created.status());
-            }
+            tokens.push(create_and_log_in(&client, &base, &admin, &name).await?);
             let secret = json!({"type": "api_key", "data": {"key": value(agent)}});
             let stored = client
                 .put(format!("{base}/v1/secrets/bench%2F{agent:03}"))
@@ -59,56 +50,31 @@ pub fn run(binary: &str, seconds: u64) -> anyhow::Result<()> {
             if !shared.status().is_success() {
                 bail!("sharing secret {agent}: {}", shared.status());
             }
-            let login = client
-                .post(format!("{base}/v1/auth/login"))
-                .json(&json!({"identity": name, "secret": PASSWORD}))
-                .send()
-                .await?
-                .json::<Value>()
-                .await?;
-            tokens.push(login["access_token"].as_str().context("access token")?.to_owned());
         }
-
-        let length = Duration::from_secs(seconds);
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (agent, token) in tokens.into_iter().enumerate() {
+        let ask = move |client: reqwest::Client, token: String, agent: usize, i: usize| {
             let base = base.clone();
-            tasks.push(tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut samples = Vec::new();
-                let mut i = 0usize;
-                while started.elapsed() < length {
-                    // Nine reads of its own secret, then one of a neighbour's, which must be refused.
-                    let target = if i % 10 == 9 { (agent + 1) % CLIENTS } else { agent };
-                    let sent = Instant::now();
-                    let reply = client
-                        .get(format!("{base}/v1/secrets/bench%2F{target:03}"))
-                        .bearer_auth(&token)
-                        .send()
-                        .await?;
-                    let status = reply.status();
-                    let answer = reply.json::<Value>().await?;
-                    samples.push(sent.elapsed().as_nanos() as u64);
-                    let right = if target == agent {
-                        status.is_success() && answer["data"]["key"] == value(agent)
-                    } else {
-                        status == reqwest::StatusCode::FORBIDDEN
-                    };
-                    if !right {
-                        bail!("agent {agent} reading secret {target} got {status}");
-                    }
-                    i += 1;
+            async move {
+                // Nine reads of its own secret, then one of a neighbour's, which must be refused.
+                let target = if i % 10 == 9 { (agent + 1) % CLIENTS } else { agent };
+                let reply = client
+                    .get(format!("{base}/v1/secrets/bench%2F{target:03}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
+                let status = reply.status();
+                let answer = reply.json::<Value>().await?;
+                let right = if target == agent {
+                    status.is_success() && answer["data"]["key"] == value(agent)
+                } else {
+                    status == reqwest::StatusCode::FORBIDDEN
+                };
+                if !right {
+                    bail!("agent {agent} reading secret {target} got {status}");
                 }
-                anyhow::Ok(samples)
-            }));
-        }
-        let mut samples = Vec::new();
-        for task in tasks {
-            samples.extend(task.await??);
-        }
-        let elapsed = started.elapsed();
-        samples.sort_unstable();
+                anyhow::Ok(())
+            }
+        };
+        let (samples, elapsed) = run_clients(tokens, Duration::from_secs(seconds), ask).await?;
         println!(
             "GET /v1/secrets/{{name}}, {CLIENTS} concurrent clients, {seconds} s: {} reads = {:.0} reads/s; \
              p50 {:.2} ms, p99 {:.2} ms (one in ten refused; every answer checked)",

@@ -128,3 +128,63 @@ async fn login_burst(base: &str, agents: usize, clients: usize, length: Duration
     }
     Ok((total, started.elapsed()))
 }
+
+/// Creates agent `name` (as the admin) with the benchmark password and logs it in: its access token.
+pub async fn create_and_log_in(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let body = json!({"name": name, "roles": ["worker"], "password": PASSWORD});
+    let created = client
+        .post(format!("{base}/v1/agents"))
+        .bearer_auth(admin)
+        .json(&body)
+        .send()
+        .await?;
+    if !created.status().is_success() {
+        bail!("creating {name}: {}", created.status());
+    }
+    let login = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"identity": name, "secret": PASSWORD}))
+        .send()
+        .await?
+        .json::<serde_json::Value>()
+        .await?;
+    Ok(login["access_token"].as_str().context("access token")?.to_owned())
+}
+
+/// One client per token, each asking `ask(client, token, agent, i)` (which checks its own answer) in a
+/// loop for `length`: every request's latency in nanoseconds, sorted, and the time the run took.
+pub async fn run_clients<F, Fut>(tokens: Vec<String>, length: Duration, ask: F) -> anyhow::Result<(Vec<u64>, Duration)>
+where
+    F: Fn(reqwest::Client, String, usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (agent, token) in tokens.into_iter().enumerate() {
+        let ask = ask.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut samples = Vec::new();
+            let mut i = 0;
+            while started.elapsed() < length {
+                let sent = Instant::now();
+                ask(client.clone(), token.clone(), agent, i).await?;
+                samples.push(sent.elapsed().as_nanos() as u64);
+                i += 1;
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    samples.sort_unstable();
+    Ok((samples, elapsed))
+}
