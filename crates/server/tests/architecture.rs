@@ -12,6 +12,7 @@ const DOMAIN_CRATES: &[&str] = &[
     "warden-policy",
     "warden-vault",
     "warden-ledger",
+    "warden-firewall",
 ];
 const FORBIDDEN: &[&str] = &[
     "tokio",

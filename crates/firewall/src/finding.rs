@@ -1,0 +1,43 @@
+//! What a scan reports: one finding per match, never the matched text itself (findings go to the audit
+//! log, which must not hold the PII or secret that was found).
+
+use serde::Serialize;
+
+/// The family a finding belongs to; policies test these as `findings.<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// Prompt injection, jailbreak framing, system-prompt extraction.
+    Injection,
+    /// Personal data: card numbers, SSNs, emails, phone numbers, IBANs, IP addresses.
+    Pii,
+    /// Credentials: API keys, tokens, private keys.
+    Secret,
+    /// Attacks on tools and proxied requests: SQL injection, XSS, traversal, command injection, SSRF, SSTI.
+    Waf,
+    /// An outbound destination that the egress allowlist does not admit.
+    Egress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// One match. `start..end` is a byte range of the text as the caller sent it (not of its normalized form),
+/// so a caller can redact exactly what was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// The rule or model that matched, e.g. `pii.card_number`, `secret.aws-access-token`, `injection.model`.
+    pub rule: String,
+    pub severity: Severity,
+    /// Confidence in [0, 1]: 1.0 for validated deterministic matches, the model's probability otherwise.
+    pub score: f32,
+    pub start: usize,
+    pub end: usize,
+}

@@ -1,0 +1,7 @@
+//! Content inspection for Warden: every prompt, tool argument, tool result and outbound request is
+//! normalized and scanned here, in process and offline. Pure logic: rules and model weights come in as
+//! data, findings go out; the server decides what a finding means through the policy engine.
+
+mod finding;
+
+pub use finding::{Finding, FindingKind, Severity};
