@@ -3,5 +3,8 @@
 //! data, findings go out; the server decides what a finding means through the policy engine.
 
 mod finding;
+pub mod injection;
+pub mod normalize;
 
 pub use finding::{Finding, FindingKind, Severity};
+pub use injection::{InjectionDetector, InjectionError, scan_injection};

@@ -1,0 +1,300 @@
+//! Character folding: the per-character first pass (compatibility decomposition, invisible and format
+//! characters, tag-character smuggling, case) and the per-word second pass (homoglyphs, spaced-out letters,
+//! whitespace runs). Each folded character remembers the byte offset of the original character it came from.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+use super::Evasion;
+
+/// Marks a character dropped by the second pass. Pass one never emits NUL (it drops C0 controls), so the
+/// marker cannot collide with text.
+const DROPPED: char = '\0';
+
+/// The waving black flag that starts an emoji tag sequence (subdivision flags such as England's); tag
+/// characters after it are part of an emoji, not hidden text.
+const BLACK_FLAG: char = '\u{1F3F4}';
+
+/// Pass one: folds every character of `text` into `out` as `(folded char, original byte offset)`.
+/// `base` is added to every offset so that a segment of a larger text keeps its position.
+pub(super) fn fold_chars(text: &str, base: u32, out: &mut Vec<(char, u32)>, evasion: &mut Evasion) {
+    let mut in_flag = false;
+    for (index, c) in text.char_indices() {
+        let at = base.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
+        if c.is_ascii() {
+            in_flag = false;
+            fold_ascii(c, at, out);
+            continue;
+        }
+        if let Some(hidden) = tag_ascii(c) {
+            // Tag characters render as nothing: decode them so the hidden text is scanned like visible
+            // text (ASCII smuggling), unless they spell an emoji flag.
+            if in_flag {
+                continue;
+            }
+            if let Some(ascii) = hidden {
+                evasion.tag_chars += 1;
+                fold_ascii(ascii, at, out);
+            }
+            continue;
+        }
+        in_flag = c == BLACK_FLAG;
+        if is_bidi_control(c) {
+            evasion.bidi += 1;
+            continue;
+        }
+        if is_invisible(c) {
+            evasion.invisible += 1;
+            continue;
+        }
+        if c.is_whitespace() {
+            out.push((' ', at));
+            continue;
+        }
+        let before = out.len();
+        decompose_compatible(c, |d| {
+            if is_combining_mark(d) {
+                return;
+            }
+            for lower in d.to_lowercase() {
+                out.push((lower, at));
+            }
+        });
+        if out.len() != before + 1 || out.last().is_some_and(|&(f, _)| f != c) {
+            evasion.folded += 1;
+        }
+    }
+}
+
+fn fold_ascii(c: char, at: u32, out: &mut Vec<(char, u32)>) {
+    match c {
+        '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}' => out.push((' ', at)),
+        c if c.is_ascii_control() => {}
+        c => out.push((c.to_ascii_lowercase(), at)),
+    }
+}
+
+/// `Some(Some(ascii))` for a tag character that mirrors printable ASCII, `Some(None)` for the other tag
+/// characters (begin, cancel), `None` outside the tag block.
+fn tag_ascii(c: char) -> Option<Option<char>> {
+    let code = u32::from(c);
+    if !(0xE0000..=0xE007F).contains(&code) {
+        return None;
+    }
+    Some(char::from_u32(code - 0xE0000).filter(|a| a.is_ascii_graphic() || *a == ' '))
+}
+
+/// Bidirectional embedding, override and isolate controls: they reorder what a reader sees
+/// (Trojan Source), so they are dropped and counted.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that render as nothing or next to nothing and are used to split trigger words:
+/// zero-width space, joiners, word joiner, soft hyphen, BOM, variation selectors, fillers.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
+}
+
+/// The Latin letter a Cyrillic, Greek or other look-alike (already lowercased) is mistaken for.
+fn homoglyph(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' | 'ɑ' => 'a',
+        'в' | 'β' | 'ь' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' | 'ё' | 'є' => 'e',
+        'ɡ' => 'g',
+        'н' | 'һ' => 'h',
+        'і' | 'ι' | 'ї' | 'ı' => 'i',
+        'ј' | 'ϳ' => 'j',
+        'к' | 'κ' => 'k',
+        'ӏ' | 'ⅼ' => 'l',
+        'м' => 'm',
+        'п' | 'η' | 'ո' => 'n',
+        'о' | 'ο' | 'σ' | 'օ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'г' => 'r',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' | 'ս' => 'u',
+        'ν' | 'ѵ' => 'v',
+        'ԝ' | 'ω' | 'ш' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' | 'ү' => 'y',
+        'ᴢ' => 'z',
+        _ => return None,
+    })
+}
+
+/// Pass two, in place: folds homoglyphs in words that mix them with Latin letters (or consist of them
+/// only, like "раураl"), and joins spaced-out letters ("i g n o r e", "i.g.n.o.r.e") into words.
+pub(super) fn fold_words(chars: &mut [(char, u32)], evasion: &mut Evasion) {
+    fold_homoglyphs(chars, evasion);
+    join_spaced_letters(chars, evasion);
+}
+
+fn fold_homoglyphs(chars: &mut [(char, u32)], evasion: &mut Evasion) {
+    let mut start = 0;
+    while start < chars.len() {
+        if !chars[start].0.is_alphanumeric() {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        let (mut latin, mut glyphs, mut letters) = (false, 0usize, 0usize);
+        while end < chars.len() && chars[end].0.is_alphanumeric() {
+            let c = chars[end].0;
+            latin |= c.is_ascii_alphabetic();
+            glyphs += usize::from(homoglyph(c).is_some());
+            letters += 1;
+            end += 1;
+        }
+        // A whole word of look-alikes is folded too: genuine Cyrillic or Greek words almost always hold
+        // a letter without a Latin twin, so they stay intact.
+        if glyphs > 0 && (latin || glyphs == letters) {
+            if latin {
+                evasion.homoglyphs += 1;
+            }
+            for slot in &mut chars[start..end] {
+                if let Some(latin) = homoglyph(slot.0) {
+                    slot.0 = latin;
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+fn is_letter_separator(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '+' | '/' | ',')
+}
+
+/// Joins runs of at least four single letters separated by one separator each. Two or three spaces
+/// inside a run mark a word break and are kept (collapsed to one later).
+fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
+    let alnum = |chars: &[(char, u32)], k: usize| chars.get(k).is_some_and(|(c, _)| c.is_alphanumeric());
+    let single = |chars: &[(char, u32)], k: usize| {
+        alnum(chars, k) && (k == 0 || !alnum(chars, k - 1)) && !alnum(chars, k + 1)
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if !single(chars, i) {
+            i += 1;
+            continue;
+        }
+        let (mut last, mut letters) = (i, 1usize);
+        loop {
+            let next = last + 1;
+            let Some(&(sep, _)) = chars.get(next) else { break };
+            if is_letter_separator(sep) && single(chars, next + 1) {
+                last = next + 1;
+            } else if sep == ' ' {
+                let spaces = chars[next..].iter().take(4).take_while(|(c, _)| *c == ' ').count();
+                if (2..=3).contains(&spaces) && single(chars, next + spaces) {
+                    last = next + spaces;
+                } else {
+                    break;
+                }
+            } else {
+                break;
+            }
+            letters += 1;
+        }
+        if letters >= 4 {
+            evasion.spaced_runs += 1;
+            for m in i + 1..last {
+                if !chars[m].0.is_alphanumeric() && alnum(chars, m - 1) && alnum(chars, m + 1) {
+                    chars[m].0 = DROPPED;
+                }
+            }
+        }
+        i = last + 1;
+    }
+}
+
+/// Writes the folded characters as text, dropping marked characters and collapsing space runs, and
+/// records for every output byte the original offset it came from.
+pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u32>) {
+    let mut buf = [0u8; 4];
+    for &(c, at) in chars {
+        if c == DROPPED || (c == ' ' && (text.is_empty() || text.ends_with(' '))) {
+            continue;
+        }
+        let encoded = c.encode_utf8(&mut buf);
+        text.push_str(encoded);
+        starts.extend(std::iter::repeat_n(at, encoded.len()));
+    }
+}
+
+/// The leetspeak reading of `text` (same length, ASCII substitutions only), or `None` when no token
+/// mixes letters with leet digits or symbols.
+pub(super) fn leet(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    for (start, token) in token_ranges(bytes) {
+        let has_letter = token.iter().any(u8::is_ascii_lowercase);
+        if !has_letter || !token.iter().any(|&b| leet_byte(b).is_some()) {
+            continue;
+        }
+        let buf = out.get_or_insert_with(|| bytes.to_vec());
+        for (offset, &b) in token.iter().enumerate() {
+            if let Some(letter) = leet_byte(b) {
+                buf[start + offset] = letter;
+            }
+        }
+    }
+    out.and_then(|buf| String::from_utf8(buf).ok())
+}
+
+fn token_ranges(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut start = 0;
+    bytes.split(|&b| b == b' ').map(move |token| {
+        let at = start;
+        start += token.len() + 1;
+        (at, token)
+    })
+}
+
+fn leet_byte(b: u8) -> Option<u8> {
+    Some(match b {
+        b'0' => b'o',
+        b'1' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
+        b'8' => b'b',
+        b'9' => b'g',
+        _ => return None,
+    })
+}
+
+/// The ROT13 reading of `text` (same length).
+pub(super) fn rot13(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'a'..='m' => char::from(c as u8 + 13),
+            'n'..='z' => char::from(c as u8 - 13),
+            c => c,
+        })
+        .collect()
+}
