@@ -2,6 +2,7 @@
 //! normalized and scanned here, in process and offline. Pure logic: rules and model weights come in as
 //! data, findings go out; the server decides what a finding means through the policy engine.
 
+pub mod dlp;
 pub mod egress;
 mod finding;
 pub mod injection;

@@ -1,0 +1,281 @@
+//! Credentials found by gitleaks-format rules. The rules are data: gitleaks' default file is compiled
+//! in (`rules/gitleaks.toml`, MIT, its source commit beside it) and users can pass their own. A rule's
+//! regex runs only when one of its keywords occurs in the text, found by one Aho-Corasick pass over
+//! every keyword; that gate is what keeps a scan of ordinary prose from running two hundred regexes.
+
+mod allowlist;
+mod translate;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use self::allowlist::{Allowlist, Candidate, RawAllowlist};
+use super::{DlpError, Entity, checks};
+use crate::Finding;
+
+/// Gitleaks' default rules, as published.
+pub const GITLEAKS_DEFAULT_RULES: &str = include_str!("../../rules/gitleaks.toml");
+
+/// Compiled regexes are bounded so a hostile rule file cannot make construction take unbounded memory.
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
+
+/// A gitleaks configuration as the TOML spells it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    min_version: Option<String>,
+    #[serde(default)]
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    secret_group: Option<usize>,
+    #[serde(default)]
+    entropy: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+    #[serde(default)]
+    skip_report: bool,
+}
+
+/// What loading a rule file did: how many rules run, which were skipped because they only make sense
+/// for files (gitleaks `path` rules), and which failed to compile and why. Nothing is dropped silently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleReport {
+    pub loaded: usize,
+    pub path_only: Vec<String>,
+    pub failed: Vec<RuleFailure>,
+}
+
+/// A rule that could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFailure {
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    /// `secret.<gitleaks id>`.
+    finding_rule: String,
+    regex: Regex,
+    has_groups: bool,
+    secret_group: Option<usize>,
+    entropy: Option<f64>,
+    allowlists: Vec<Allowlist>,
+}
+
+/// The compiled rule set.
+#[derive(Debug, Clone)]
+pub(crate) struct SecretRules {
+    rules: Vec<Rule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern, the rules it gates.
+    gated: Vec<Vec<usize>>,
+    /// Rules without keywords, run on every text.
+    ungated: Vec<usize>,
+    global: Vec<Allowlist>,
+    report: RuleReport,
+}
+
+/// Compiles one gitleaks regex (RE2 syntax) for byte-wise, ASCII matching.
+pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+    let translated = translate::go_to_rust(pattern);
+    let ascii = RegexBuilder::new(&translated).unicode(false).size_limit(REGEX_SIZE_LIMIT).build();
+    // A pattern using Unicode classes (`\p{L}`) needs Unicode mode; RE2 would accept it.
+    ascii
+        .or_else(|_| RegexBuilder::new(&translated).size_limit(REGEX_SIZE_LIMIT).build())
+        .map_err(|e| e.to_string())
+}
+
+pub(crate) fn compile_set(patterns: &[String]) -> Result<RegexSet, String> {
+    let translated: Vec<String> = patterns.iter().map(|p| translate::go_to_rust(p)).collect();
+    RegexSetBuilder::new(&translated)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .or_else(|_| RegexSetBuilder::new(&translated).size_limit(REGEX_SIZE_LIMIT).build())
+        .map_err(|e| e.to_string())
+}
+
+impl SecretRules {
+    /// Parses and compiles a gitleaks-format TOML file. A file that does not parse is an error; a rule
+    /// that does not compile is recorded in the report and the others still load.
+    pub(crate) fn parse(toml_text: &str) -> Result<SecretRules, DlpError> {
+        let raw: RawConfig = toml::from_str(toml_text).map_err(|e| DlpError::Rules(e.to_string()))?;
+        let _ = (raw.title, raw.description, raw.min_version);
+        let mut report = RuleReport::default();
+        let mut global = Vec::new();
+        for list in raw.allowlist.into_iter().chain(raw.allowlists) {
+            match Allowlist::compile(list) {
+                Ok(compiled) => global.extend(compiled),
+                Err(reason) => return Err(DlpError::Rules(format!("global allowlist: {reason}"))),
+            }
+        }
+        let mut rules = Vec::new();
+        let mut keywords: Vec<String> = Vec::new();
+        let mut gated: Vec<Vec<usize>> = Vec::new();
+        let mut ungated = Vec::new();
+        for raw_rule in raw.rules {
+            let id = raw_rule.id.clone();
+            if raw_rule.path.is_some() || raw_rule.skip_report {
+                report.path_only.push(id);
+                continue;
+            }
+            let rule_keywords: Vec<String> = raw_rule.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+            match compile_rule(raw_rule) {
+                Ok(rule) => {
+                    let index = rules.len();
+                    rules.push(rule);
+                    if rule_keywords.is_empty() {
+                        ungated.push(index);
+                    }
+                    for keyword in rule_keywords {
+                        match keywords.iter().position(|k| *k == keyword) {
+                            Some(at) => gated[at].push(index),
+                            None => {
+                                keywords.push(keyword);
+                                gated.push(vec![index]);
+                            }
+                        }
+                    }
+                }
+                Err(reason) => report.failed.push(RuleFailure { rule: id, reason }),
+            }
+        }
+        report.loaded = rules.len();
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| DlpError::Rules(format!("keywords: {e}")))?;
+        Ok(SecretRules { rules, keywords, gated, ungated, global, report })
+    }
+
+    pub(crate) fn report(&self) -> &RuleReport {
+        &self.report
+    }
+
+    /// Appends a finding for every secret in `text`.
+    pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        let bytes = text.as_bytes();
+        let mut run = vec![false; self.rules.len()];
+        for &i in &self.ungated {
+            run[i] = true;
+        }
+        for m in self.keywords.find_overlapping_iter(bytes) {
+            for &i in &self.gated[m.pattern().as_usize()] {
+                run[i] = true;
+            }
+        }
+        for (rule, _) in self.rules.iter().zip(&run).filter(|(_, run)| **run) {
+            self.scan_rule(rule, text, out);
+        }
+    }
+
+    fn scan_rule(&self, rule: &Rule, text: &str, out: &mut Vec<Finding>) {
+        let bytes = text.as_bytes();
+        let mut locs = rule.regex.capture_locations();
+        let mut at = 0;
+        while at <= bytes.len() {
+            let Some(whole) = rule.regex.captures_read_at(&mut locs, bytes, at) else {
+                break;
+            };
+            at = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
+            let (start, end) = secret_span(rule, &locs, whole.start(), whole.end());
+            let secret = &bytes[start..end];
+            if secret.is_empty() || rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) <= min) {
+                continue;
+            }
+            let line_start = bytes[..whole.start()].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let line_end = bytes[whole.end()..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| whole.end() + p);
+            let candidate =
+                Candidate { secret, whole: &bytes[whole.start()..whole.end()], line: &bytes[line_start..line_end] };
+            let rule_id = rule.finding_rule.trim_start_matches("secret.");
+            let global = self.global.iter().filter(|a| a.target_rules.is_empty() || a.target_rules.iter().any(|r| r == rule_id));
+            if rule.allowlists.iter().chain(global).any(|a| a.allows(&candidate)) {
+                continue;
+            }
+            let (start, end) = (floor_char_boundary(text, start), ceil_char_boundary(text, end));
+            let mut finding = Entity::Secret.finding(start, end, 1.0);
+            finding.rule.clone_from(&rule.finding_rule);
+            out.push(finding);
+        }
+    }
+}
+
+fn compile_rule(raw: RawRule) -> Result<Rule, String> {
+    let _ = (raw.description, raw.tags);
+    let pattern = raw.regex.ok_or_else(|| "no regex".to_owned())?;
+    let regex = compile(&pattern)?;
+    let mut allowlists = Vec::new();
+    for list in raw.allowlist.into_iter().chain(raw.allowlists) {
+        allowlists.extend(Allowlist::compile(list)?);
+    }
+    let groups = regex.captures_len() - 1;
+    if let Some(group) = raw.secret_group.filter(|&g| g > groups) {
+        return Err(format!("secretGroup {group} but the regex has {groups} groups"));
+    }
+    Ok(Rule {
+        finding_rule: format!("secret.{}", raw.id),
+        has_groups: groups > 0,
+        regex,
+        secret_group: raw.secret_group.filter(|&g| g > 0),
+        entropy: raw.entropy.filter(|&e| e > 0.0),
+        allowlists,
+    })
+}
+
+/// Where the secret is in a match: the `secretGroup` if set, else the first group that matched
+/// something (gitleaks' rule), else the whole match.
+fn secret_span(rule: &Rule, locs: &regex::bytes::CaptureLocations, start: usize, end: usize) -> (usize, usize) {
+    if !rule.has_groups {
+        return (start, end);
+    }
+    if let Some(group) = rule.secret_group {
+        return locs.get(group).unwrap_or((start, end));
+    }
+    (1..locs.len()).filter_map(|g| locs.get(g)).find(|(s, e)| e > s).unwrap_or((start, end))
+}
+
+/// Byte patterns can end inside a multi-byte character; findings are widened to whole characters so
+/// a caller can slice and redact with them.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
