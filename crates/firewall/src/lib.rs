@@ -7,6 +7,7 @@ pub mod egress;
 mod finding;
 pub mod injection;
 pub mod normalize;
+pub mod waf;
 
 pub use finding::{Finding, FindingKind, Severity};
 pub use injection::{InjectionDetector, InjectionError, scan_injection};

@@ -1,0 +1,193 @@
+//! WAF rules for tool arguments and proxied requests: SQL injection, XSS, path traversal and file
+//! inclusion, command injection, SSRF targets, template injection, and the cheap neighbours (NoSQL, LDAP,
+//! XXE, CRLF, SSI, JNDI). Every text is decoded first ([`decode`]: percent, HTML entities, JS escapes,
+//! overlong UTF-8, fullwidth forms, case), SQL rules also see it with `/* */` comments removed, then an
+//! Aho-Corasick pass over the rules' keywords decides which regexes run at all, so benign text costs
+//! one decode and one automaton scan. SSRF is code, not a regex: URLs are parsed and their hosts
+//! classified like the egress allowlist does. Rules are data (`rules/waf.yaml`); users add, disable and
+//! tune them through [`WafConfig`]. What this does not do: parse SQL or HTML (it matches attack
+//! shapes, not grammars), or decide (a finding feeds the policy engine).
+
+mod decode;
+mod rules;
+mod ssrf;
+
+use aho_corasick::AhoCorasick;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, FindingKind, Severity};
+use decode::Decoded;
+use rules::{CompiledRule, RuleSpec, View};
+
+pub use rules::{RuleTune, WafCategory};
+
+/// The built-in rules, compiled into the binary.
+const BUILTIN_RULES: &str = include_str!("../rules/waf.yaml");
+
+/// Why rules could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WafError {
+    #[error("waf rules do not parse: {0}")]
+    Syntax(String),
+    #[error("waf rule `{id}` has an invalid pattern: {reason}")]
+    Pattern { id: String, reason: String },
+    #[error("waf rule `{0}` is defined twice")]
+    Duplicate(String),
+    #[error("waf configuration names unknown rule `{0}`")]
+    UnknownRule(String),
+    #[error("waf rule id `{0}` must look like `waf.<category>.<name>`")]
+    Id(String),
+    #[error("waf keyword automaton: {0}")]
+    Keywords(String),
+}
+
+/// User changes to the built-in rules: add (or replace by id), disable, tune severity and score.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WafConfig {
+    /// Rule ids to switch off, e.g. `waf.xss.dangerous_tag`; `waf.ssrf.internal_url` switches off SSRF.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// New rules, or replacements for built-in rules with the same id.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+    /// Severity and score changes by rule id.
+    #[serde(default)]
+    pub tune: BTreeMap<String, RuleTune>,
+}
+
+/// A compiled rule set; build once, share, scan many times.
+#[derive(Debug, Clone)]
+pub struct WafRules {
+    rules: Vec<CompiledRule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern id, the rules it wakes up.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every text.
+    unconditional: Vec<usize>,
+    ssrf: Option<ssrf::SsrfRule>,
+}
+
+impl WafRules {
+    /// The built-in rules.
+    pub fn builtin() -> Result<Self, WafError> {
+        Self::with_config(&WafConfig::default())
+    }
+
+    /// The built-in rules with a user's changes applied.
+    pub fn with_config(config: &WafConfig) -> Result<Self, WafError> {
+        let mut specs = rules::parse_rules(BUILTIN_RULES)?;
+        rules::apply_config(&mut specs, config)?;
+        let ssrf_id = ssrf::RULE_ID;
+        let ssrf = (!config.disable.iter().any(|d| d == ssrf_id))
+            .then(|| ssrf::SsrfRule::new(config.tune.get(ssrf_id)));
+        Self::compile(specs, ssrf)
+    }
+
+    fn compile(specs: Vec<RuleSpec>, ssrf: Option<ssrf::SsrfRule>) -> Result<Self, WafError> {
+        let rules = specs.into_iter().map(CompiledRule::compile).collect::<Result<Vec<_>, _>>()?;
+        let mut words: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unconditional = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                unconditional.push(index);
+            }
+            for word in &rule.keywords {
+                let slot = match words.iter().position(|w| w == word) {
+                    Some(slot) => slot,
+                    None => {
+                        words.push(word.clone());
+                        keyword_rules.push(Vec::new());
+                        words.len() - 1
+                    }
+                };
+                keyword_rules[slot].push(index);
+            }
+        }
+        let keywords = AhoCorasick::new(&words).map_err(|e| WafError::Keywords(e.to_string()))?;
+        Ok(Self { rules, keywords, keyword_rules, unconditional, ssrf })
+    }
+
+    /// The number of regex rules (SSRF not counted).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.ssrf.is_none()
+    }
+
+    /// Scans one text (a tool argument, a query string, a request body). At most one finding per rule,
+    /// at its first match; spans are byte offsets into `text`.
+    #[must_use]
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let decoded = Decoded::new(text);
+        let mut wanted = vec![false; self.rules.len()];
+        for &index in &self.unconditional {
+            wanted[index] = true;
+        }
+        let mut saw_scheme = false;
+        for hit in self.keywords.find_overlapping_iter(&decoded.bytes) {
+            for &index in &self.keyword_rules[hit.pattern().as_usize()] {
+                wanted[index] = true;
+            }
+        }
+        if self.ssrf.is_some() {
+            saw_scheme = decoded.bytes.windows(3).any(|w| w == b"://");
+        }
+        let wants = |view: View| wanted.iter().zip(&self.rules).any(|(w, r)| *w && r.view == view);
+        let sql_view = wants(View::Sql).then(|| rules::strip_sql_comments(&decoded.bytes));
+        let shell_view = wants(View::Shell).then(|| rules::shell_words(&decoded.bytes));
+        let mut findings = Vec::new();
+        for (rule, _) in self.rules.iter().zip(&wanted).filter(|(_, w)| **w) {
+            let derived = match rule.view {
+                View::Sql => sql_view.as_ref(),
+                View::Shell => shell_view.as_ref(),
+                View::Decoded => None,
+            };
+            let haystack = derived.map_or(decoded.bytes.as_slice(), |(bytes, _)| bytes.as_slice());
+            let Some(m) = rule.regex.find(haystack) else { continue };
+            let (start, end) = match derived {
+                Some((_, map)) => (map_back(map, m.start()), map_back(map, m.end())),
+                None => (m.start(), m.end()),
+            };
+            let (start, end) = decoded.source_span(start, end);
+            findings.push(rule.finding(start, end));
+        }
+        if let (Some(ssrf), true) = (&self.ssrf, saw_scheme) {
+            findings.extend(ssrf.scan(&decoded.bytes).map(|(f, s, e)| {
+                let (start, end) = decoded.source_span(s, e);
+                Finding { start, end, ..f }
+            }));
+        }
+        findings
+    }
+}
+
+/// The decoded-text offset of a SQL-view offset.
+fn map_back(map: &[u32], i: usize) -> usize {
+    match map.get(i) {
+        Some(&o) => o as usize,
+        None => map.last().map_or(0, |&o| o as usize + 1),
+    }
+}
+
+/// The category of a WAF finding, from its rule id (`waf.<category>.<name>`).
+#[must_use]
+pub fn category_of(finding: &Finding) -> Option<WafCategory> {
+    if finding.kind != FindingKind::Waf {
+        return None;
+    }
+    finding.rule.split('.').nth(1).and_then(WafCategory::from_name)
+}
+
+fn severity_finding(rule: &str, severity: Severity, score: f32, start: usize, end: usize) -> Finding {
+    Finding { kind: FindingKind::Waf, rule: rule.to_owned(), severity, score, start, end }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! Undoing the encodings attackers wrap payloads in, before any rule looks at them: percent-encoding
+//! (repeated, bounded: `%252e` is `.` after two rounds), `%uXXXX`, `+` as space, HTML character references,
+//! JavaScript `\uXXXX`/`\xHH` escapes, overlong UTF-8 (`%c0%ae`), fullwidth and circled letters, zero-width
+//! characters and NULs, and ASCII case. Each output byte remembers where its source began, so a finding's
+//! span points into the text the caller sent.
+
+/// How many decoding rounds at most: enough for double and triple encoding, bounded so a crafted input
+/// cannot make the scan loop.
+const MAX_ROUNDS: usize = 4;
+
+/// The decoded, lowercased text and, when decoding changed anything, the source offset of each byte.
+#[derive(Debug, Clone)]
+pub(crate) struct Decoded {
+    pub bytes: Vec<u8>,
+    /// `map[i]` is the offset in the original text where output byte `i` came from; empty means identity.
+    map: Vec<u32>,
+    source_len: usize,
+}
+
+impl Decoded {
+    pub fn new(text: &str) -> Self {
+        let raw = text.as_bytes();
+        if !raw.iter().any(|&b| needs_decoding(b)) {
+            return Self { bytes: raw.to_ascii_lowercase(), map: Vec::new(), source_len: raw.len() };
+        }
+        let mut bytes = raw.to_vec();
+        let mut map: Vec<u32> = (0..raw.len()).map(offset).collect();
+        for _ in 0..MAX_ROUNDS {
+            let (next, next_map) = decode_round(&bytes);
+            if next == bytes {
+                break;
+            }
+            map = next_map.iter().map(|&i| map.get(i as usize).copied().unwrap_or(offset(raw.len()))).collect();
+            bytes = next;
+        }
+        bytes.make_ascii_lowercase();
+        Self { bytes, map, source_len: raw.len() }
+    }
+
+    /// The source byte range of decoded bytes `start..end`.
+    pub fn source_span(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.map.is_empty() {
+            return (start, end);
+        }
+        let at = |i: usize| self.map.get(i).map_or(self.source_len, |&o| o as usize);
+        let s = at(start);
+        // The end is where the next decoded byte's source starts, or the end of the text.
+        let e = (end..self.map.len()).map(at).find(|&o| o > s).unwrap_or(self.source_len);
+        (s, e.max(s))
+    }
+}
+
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn needs_decoding(b: u8) -> bool {
+    matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
+}
+
+/// One round over the bytes; returns the output and, per output byte, the input offset it came from.
+fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
+    let mut out = Vec::with_capacity(input.len());
+    let mut map = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let (produced, consumed) = decode_at(input, i, i.checked_sub(1).map(|p| input[p]));
+        let start = offset(i);
+        match produced {
+            Produced::Byte(b) => {
+                out.push(b);
+                map.push(start);
+            }
+            Produced::Char(c) => {
+                let mut buf = [0u8; 4];
+                for &b in c.encode_utf8(&mut buf).as_bytes() {
+                    out.push(b);
+                    map.push(start);
+                }
+            }
+            Produced::Nothing => {}
+        }
+        i += consumed.max(1);
+    }
+    (out, map)
+}
+
+enum Produced {
+    Byte(u8),
+    Char(char),
+    Nothing,
+}
+
+fn decode_at(input: &[u8], i: usize, prev: Option<u8>) -> (Produced, usize) {
+    let rest = &input[i..];
+    match rest[0] {
+        b'%' => percent(rest),
+        b'&' => entity(rest),
+        b'\\' => js_escape(rest, prev),
+        0 => (Produced::Nothing, 1),
+        b if b >= 0x80 => non_ascii(rest),
+        b => (Produced::Byte(b), 1),
+    }
+}
+
+fn hex(b: u8) -> Option<u32> {
+    (b as char).to_digit(16)
+}
+
+fn hex_run(bytes: &[u8], len: usize) -> Option<u32> {
+    if bytes.len() < len {
+        return None;
+    }
+    bytes[..len].iter().try_fold(0u32, |acc, &b| Some(acc * 16 + hex(b)?))
+}
+
+fn percent(rest: &[u8]) -> (Produced, usize) {
+    if let Some(v) = hex_run(&rest[1..], 2) {
+        return (Produced::Byte(v as u8), 3);
+    }
+    if matches!(rest.get(1), Some(b'u' | b'U')) {
+        if let Some(c) = hex_run(&rest[2..], 4).and_then(char::from_u32) {
+            return (fold_char(c), 6);
+        }
+    }
+    (Produced::Byte(b'%'), 1)
+}
+
+/// `prev` is the byte before the backslash: after a name character it is a Windows path separator
+/// (`\default\ntuser.dat`), so `\n`, `\r` and `\t` are only read as escapes elsewhere.
+fn js_escape(rest: &[u8], prev: Option<u8>) -> (Produced, usize) {
+    let in_path = prev.is_some_and(|p| p.is_ascii_alphanumeric() || matches!(p, b':' | b'$' | b'.' | b'_' | b'-'));
+    match rest.get(1) {
+        Some(b'n' | b'r' | b't') if in_path => (Produced::Byte(b'\\'), 1),
+        Some(b'u') if rest.get(2) == Some(&b'{') => {
+            let digits = rest[3..].iter().take(7).take_while(|b| b.is_ascii_hexdigit()).count();
+            let value = hex_run(&rest[3..], digits).and_then(char::from_u32);
+            match value {
+                Some(c) if digits > 0 && rest.get(3 + digits) == Some(&b'}') => (fold_char(c), 4 + digits),
+                _ => (Produced::Byte(b'\\'), 1),
+            }
+        }
+        Some(b'u') => match hex_run(&rest[2..], 4).and_then(char::from_u32) {
+            Some(c) => (fold_char(c), 6),
+            None => (Produced::Byte(b'\\'), 1),
+        },
+        Some(b'n') => (Produced::Byte(b'\n'), 2),
+        Some(b'r') => (Produced::Byte(b'\r'), 2),
+        Some(b't') => (Produced::Byte(b'\t'), 2),
+        // CSS escapes of ASCII (`\0075`); shorter ones would eat Windows paths like `\boot.ini`.
+        Some(b'0') if rest.get(2) == Some(&b'0') => match hex_run(&rest[3..], 2) {
+            Some(v) => (fold_char(char::from(v as u8)), 5),
+            None => (Produced::Byte(b'\\'), 1),
+        },
+        Some(b'x') => match hex_run(&rest[2..], 2) {
+            Some(v) => (fold_char(char::from(v as u8)), 4),
+            None => (Produced::Byte(b'\\'), 1),
+        },
+        _ => (Produced::Byte(b'\\'), 1),
+    }
+}
+
+/// Named references attackers use to hide syntax; the full HTML table would cost more than it catches.
+const NAMED: &[(&[u8], u8)] = &[
+    (b"lt", b'<'),
+    (b"gt", b'>'),
+    (b"quot", b'"'),
+    (b"apos", b'\''),
+    (b"amp", b'&'),
+    (b"colon", b':'),
+    (b"lpar", b'('),
+    (b"rpar", b')'),
+    (b"lsqb", b'['),
+    (b"rsqb", b']'),
+    (b"lbrack", b'['),
+    (b"rbrack", b']'),
+    (b"lcub", b'{'),
+    (b"rcub", b'}'),
+    (b"sol", b'/'),
+    (b"bsol", b'\\'),
+    (b"equals", b'='),
+    (b"num", b'#'),
+    (b"period", b'.'),
+    (b"comma", b','),
+    (b"semi", b';'),
+    (b"plus", b'+'),
+    (b"excl", b'!'),
+    (b"grave", b'`'),
+    (b"tab", b'\t'),
+    (b"newline", b'\n'),
+    (b"nbsp", b' '),
+];
+
+fn entity(rest: &[u8]) -> (Produced, usize) {
+    if rest.get(1) == Some(&b'#') {
+        let (radix, start) = if matches!(rest.get(2), Some(b'x' | b'X')) { (16, 3) } else { (10, 2) };
+        let digits = rest[start..].iter().take_while(|b| (**b as char).is_digit(radix)).count();
+        if digits == 0 {
+            return (Produced::Byte(b'&'), 1);
+        }
+        // Leading zeros are legal and a known trick (`&#0000060`), so only the value is bounded.
+        let value = rest[start..start + digits]
+            .iter()
+            .try_fold(0u32, |acc, &b| acc.checked_mul(radix)?.checked_add((b as char).to_digit(radix)?));
+        let semi = usize::from(rest.get(start + digits) == Some(&b';'));
+        return match value.and_then(char::from_u32) {
+            Some(c) => (fold_char(c), start + digits + semi),
+            None => (Produced::Byte(b'&'), 1),
+        };
+    }
+    let name_len = rest[1..].iter().take(8).take_while(|b| b.is_ascii_alphabetic()).count();
+    let name = &rest[1..1 + name_len];
+    for (known, value) in NAMED {
+        if name.eq_ignore_ascii_case(known) {
+            let semi = usize::from(rest.get(1 + name_len) == Some(&b';'));
+            return (Produced::Byte(*value), 1 + name_len + semi);
+        }
+    }
+    (Produced::Byte(b'&'), 1)
+}
+
+/// A non-ASCII sequence: overlong UTF-8 for ASCII (`c0 ae` is `.`) becomes that ASCII byte; valid
+/// characters go through [`fold_char`]; other invalid bytes pass through for the byte regexes.
+fn non_ascii(rest: &[u8]) -> (Produced, usize) {
+    let b0 = rest[0];
+    if matches!(b0, 0xc0 | 0xc1) {
+        if let Some(&b1) = rest.get(1).filter(|b| **b & 0xc0 == 0x80) {
+            return (Produced::Byte(((b0 & 0x1f) << 6) | (b1 & 0x3f)), 2);
+        }
+    }
+    // `%c0%2e`: a lead byte before plain ASCII, which lenient decoders (IIS) drop.
+    if matches!(b0, 0xc0 | 0xc1) && rest.get(1).is_some_and(u8::is_ascii_punctuation) {
+        return (Produced::Nothing, 1);
+    }
+    if b0 == 0xe0 && rest.get(1) == Some(&0x80) {
+        if let Some(&b2) = rest.get(2).filter(|b| **b & 0xc0 == 0x80) {
+            return (Produced::Byte(b2 & 0x3f), 3);
+        }
+    }
+    let len = match b0 {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return (Produced::Byte(b0), 1),
+    };
+    match rest.get(..len).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.chars().next()) {
+        Some(c) => (fold_char(c), len),
+        None => (Produced::Byte(b0), 1),
+    }
+}
+
+/// Characters that render like ASCII syntax fold to it; invisible ones disappear.
+fn fold_char(c: char) -> Produced {
+    let code = c as u32;
+    let folded = match code {
+        0 | 0x200b..=0x200f | 0x2060..=0x2064 | 0xfeff | 0xad => return Produced::Nothing,
+        0xff01..=0xff5e => code - 0xfee0,
+        0x24b6..=0x24cf => code - 0x24b6 + u32::from(b'a'),
+        0x24d0..=0x24e9 => code - 0x24d0 + u32::from(b'a'),
+        0x2215 | 0x2044 => u32::from(b'/'),
+        0x2216 | 0xfe68 => u32::from(b'\\'),
+        0x2024 | 0xfe52 => u32::from(b'.'),
+        0x2018 | 0x2019 | 0x02bc | 0x2032 | 0x2035 => u32::from(b'\''),
+        0x2010..=0x2015 | 0x2212 => u32::from(b'-'),
+        // Private-use code points that IIS's best-fit mapping turns into path separators.
+        0xefc8 => u32::from(b'/'),
+        0xf025 => u32::from(b'\\'),
+        0x201c | 0x201d => u32::from(b'"'),
+        0x02c2 | 0x2039 | 0xfe64 => u32::from(b'<'),
+        0x02c3 | 0x203a | 0xfe65 => u32::from(b'>'),
+        0xa0 | 0x2000..=0x200a | 0x3000 => u32::from(b' '),
+        _ => code,
+    };
+    match char::from_u32(folded) {
+        Some(f) if f.is_ascii() => Produced::Byte(f as u8),
+        Some(f) => Produced::Char(f),
+        None => Produced::Char(c),
+    }
+}

@@ -1,0 +1,285 @@
+//! Rules as data: the YAML shape of a rule, user overrides, and compilation to byte regexes. Patterns
+//! are matched against decoded, lowercased bytes with Unicode off, so `\b`, `\w` and `\s` are ASCII
+//! (a Unicode `\b` costs hundreds of times more on non-ASCII text) and invalid UTF-8 cannot fail a scan.
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use super::{WafConfig, WafError, severity_finding};
+use crate::finding::{Finding, Severity};
+
+/// A family of attacks; the second segment of a rule id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WafCategory {
+    Sqli,
+    Xss,
+    Traversal,
+    Lfi,
+    Cmdi,
+    Ssrf,
+    Ssti,
+    Nosqli,
+    Ldapi,
+    Xxe,
+    Crlf,
+    Ssi,
+    Jndi,
+    Code,
+    /// Attack tools' signatures and out-of-band callback domains.
+    Recon,
+}
+
+impl WafCategory {
+    const ALL: [(Self, &'static str); 15] = [
+        (Self::Sqli, "sqli"),
+        (Self::Xss, "xss"),
+        (Self::Traversal, "traversal"),
+        (Self::Lfi, "lfi"),
+        (Self::Cmdi, "cmdi"),
+        (Self::Ssrf, "ssrf"),
+        (Self::Ssti, "ssti"),
+        (Self::Nosqli, "nosqli"),
+        (Self::Ldapi, "ldapi"),
+        (Self::Xxe, "xxe"),
+        (Self::Crlf, "crlf"),
+        (Self::Ssi, "ssi"),
+        (Self::Jndi, "jndi"),
+        (Self::Code, "code"),
+        (Self::Recon, "recon"),
+    ];
+
+    /// The category named in a rule id.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+    }
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(c, _)| *c == self).map_or("unknown", |(_, n)| n)
+    }
+}
+
+/// Which form of the text a rule reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Decoded and lowercased; `+` stays `+` (it is arithmetic in templates and a space only in forms).
+    #[default]
+    Decoded,
+    /// Decoded, lowercased, `+` as a space, SQL comments replaced by a space (`un/**/ion` stays broken, `union/**/select`
+    /// becomes `union select`, MySQL's `/*!50000select*/` keeps its body).
+    Sql,
+    /// Decoded, lowercased, `+` as a space, without the quotes and backslashes shells discard (`c'a't`, `/et\c/pa"ss"wd`)
+    /// and with `$IFS` spelled as a space.
+    Shell,
+}
+
+/// Severity as rule files spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityName {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Self {
+        match s {
+            SeverityName::Low => Severity::Low,
+            SeverityName::Medium => Severity::Medium,
+            SeverityName::High => Severity::High,
+            SeverityName::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// One rule as written in `rules/waf.yaml` or a user's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// `waf.<category>.<name>`.
+    pub id: String,
+    /// A regex over the decoded, lowercased text (write it in lowercase).
+    pub pattern: String,
+    /// Lowercase literals; the regex runs only if one occurs. Empty: always run.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub view: View,
+    pub severity: SeverityName,
+    /// Confidence in [0, 1].
+    #[serde(default = "default_score")]
+    pub score: f32,
+    /// Why the rule exists; documentation only.
+    #[serde(default)]
+    pub why: Option<String>,
+}
+
+fn default_score() -> f32 {
+    0.9
+}
+
+/// A change to an existing rule's weight.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTune {
+    #[serde(default)]
+    pub severity: Option<SeverityName>,
+    #[serde(default)]
+    pub score: Option<f32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rules: Vec<RuleSpec>,
+}
+
+pub(super) fn parse_rules(yaml: &str) -> Result<Vec<RuleSpec>, WafError> {
+    let file: RuleFile = serde_saphyr::from_str(yaml).map_err(|e| WafError::Syntax(e.to_string()))?;
+    Ok(file.rules)
+}
+
+/// Applies disable, replace-or-add and tune, in that order; unknown ids are errors so a typo in a
+/// `disable` list cannot leave a rule on unnoticed.
+pub(super) fn apply_config(specs: &mut Vec<RuleSpec>, config: &WafConfig) -> Result<(), WafError> {
+    for id in &config.disable {
+        let before = specs.len();
+        specs.retain(|s| &s.id != id);
+        if specs.len() == before && id != super::ssrf::RULE_ID {
+            return Err(WafError::UnknownRule(id.clone()));
+        }
+    }
+    for added in &config.rules {
+        match specs.iter_mut().find(|s| s.id == added.id) {
+            Some(existing) => *existing = added.clone(),
+            None => specs.push(added.clone()),
+        }
+    }
+    for (id, tune) in &config.tune {
+        if id == super::ssrf::RULE_ID {
+            continue;
+        }
+        let Some(spec) = specs.iter_mut().find(|s| &s.id == id) else {
+            return Err(WafError::UnknownRule(id.clone()));
+        };
+        if let Some(severity) = tune.severity {
+            spec.severity = severity;
+        }
+        if let Some(score) = tune.score {
+            spec.score = score.clamp(0.0, 1.0);
+        }
+    }
+    let mut ids: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(WafError::Duplicate(pair[0].to_owned()));
+    }
+    Ok(())
+}
+
+/// A rule ready to run.
+#[derive(Debug, Clone)]
+pub(super) struct CompiledRule {
+    pub id: String,
+    pub regex: Regex,
+    pub keywords: Vec<String>,
+    pub view: View,
+    pub severity: Severity,
+    pub score: f32,
+}
+
+impl CompiledRule {
+    pub fn compile(spec: RuleSpec) -> Result<Self, WafError> {
+        let category = spec.id.strip_prefix("waf.").and_then(|rest| rest.split_once('.')).map(|(c, _)| c);
+        if category.and_then(WafCategory::from_name).is_none() {
+            return Err(WafError::Id(spec.id));
+        }
+        let regex = RegexBuilder::new(&spec.pattern)
+            .unicode(false)
+            .size_limit(1 << 22)
+            .dfa_size_limit(1 << 22)
+            .build()
+            .map_err(|e| WafError::Pattern { id: spec.id.clone(), reason: e.to_string() })?;
+        let keywords = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        Ok(Self {
+            id: spec.id,
+            regex,
+            keywords,
+            view: spec.view,
+            severity: spec.severity.into(),
+            score: spec.score.clamp(0.0, 1.0),
+        })
+    }
+
+    pub fn finding(&self, start: usize, end: usize) -> Finding {
+        severity_finding(&self.id, self.severity, self.score, start, end)
+    }
+}
+
+/// The text as a shell would see its words, and per output byte its input offset.
+pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let skip = [&b"${ifs}"[..], b"$ifs$9", b"$ifs"].iter().find(|p| rest.starts_with(p)).map(|p| p.len());
+        if let Some(len) = skip {
+            out.push(b' ');
+            map.push(u32::try_from(i).unwrap_or(u32::MAX));
+            i += len;
+            continue;
+        }
+        if rest.starts_with(b"$@") {
+            i += 2;
+            continue;
+        }
+        if !matches!(text[i], b'\'' | b'"' | b'\\') {
+            out.push(if text[i] == b'+' { b' ' } else { text[i] });
+            map.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        i += 1;
+    }
+    (out, map)
+}
+
+/// The text with SQL comments replaced by one space each, and per output byte its input offset.
+/// MySQL executable comments (`/*!` and optional version digits) keep their body.
+pub(super) fn strip_sql_comments(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len());
+    let mut i = 0;
+    let push = |out: &mut Vec<u8>, map: &mut Vec<u32>, b: u8, at: usize| {
+        out.push(b);
+        map.push(u32::try_from(at).unwrap_or(u32::MAX));
+    };
+    while i < text.len() {
+        if text[i] == b'/' && text.get(i + 1) == Some(&b'*') {
+            let body = i + 2;
+            let close = text[body..].windows(2).position(|w| w == b"*/").map(|p| body + p);
+            if text.get(body) == Some(&b'!') {
+                let digits = text[body + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                push(&mut out, &mut map, b' ', i);
+                i = body + 1 + digits;
+                continue;
+            }
+            push(&mut out, &mut map, b' ', i);
+            i = close.map_or(text.len(), |c| c + 2);
+            continue;
+        }
+        if text[i] == b'*' && text.get(i + 1) == Some(&b'/') {
+            // The end of a `/*!` body (or a stray closer): a token boundary.
+            push(&mut out, &mut map, b' ', i);
+            i += 2;
+            continue;
+        }
+        let b = if text[i] == b'+' { b' ' } else { text[i] };
+        push(&mut out, &mut map, b, i);
+        i += 1;
+    }
+    (out, map)
+}
