@@ -9,7 +9,7 @@
 pub mod model;
 mod rules;
 
-use regex::RegexSet;
+use regex::bytes::RegexSet;
 
 pub use model::Model;
 pub use rules::EvasionKind;
@@ -146,13 +146,13 @@ impl InjectionDetector {
         if self.rules.owners.is_empty() {
             return;
         }
-        for pattern in self.rules.set.matches(view).iter() {
+        for pattern in self.rules.set.matches(view.as_bytes()).iter() {
             let Some(&(index, p)) = self.rules.owners.get(pattern) else { continue };
             let (Some(rule), Some(done)) = (self.rules.rules.get(index), reported.get_mut(index)) else { continue };
             if *done {
                 continue;
             }
-            if let Some(m) = rule.patterns.get(p).and_then(|regex| regex.find(view)) {
+            if let Some(m) = rule.patterns.get(p).and_then(|regex| regex.find(view.as_bytes())) {
                 *done = true;
                 findings.push(finding(&rule.id, rule.severity, rule.score, span(m.start(), m.end())));
             }

@@ -95,6 +95,11 @@ pub fn normalize(text: &str) -> Normalized {
 
 /// The primary view of `text` with its offset map.
 fn fold_text(text: &str, evasion: &mut Evasion) -> (String, Vec<u32>) {
+    if text.is_ascii()
+        && let Some(fast) = fold::fold_ascii_text(text)
+    {
+        return fast;
+    }
     let mut chars = Vec::with_capacity(text.len());
     fold::fold_chars(text, 0, &mut chars, evasion);
     fold::fold_words(&mut chars, evasion);

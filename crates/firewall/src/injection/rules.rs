@@ -1,7 +1,7 @@
 //! Injection rules as data: the YAML rule file (built-in or the user's), merging a user file over the
 //! built-in one, and compiling every pattern into one `RegexSet` so a view is scanned in a single pass.
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 use super::InjectionError;
@@ -139,7 +139,9 @@ impl CompiledRule {
     }
 }
 
-/// Every enabled rule and one set of all their patterns.
+/// Every enabled rule and one set of all their patterns. Byte regexes without Unicode classes: the
+/// normalized text is lowercase and mostly ASCII, and Unicode-aware gaps such as `[^.]{0,30}` multiply
+/// the automaton's size (and the scan time) many times over. Non-ASCII literals still match their UTF-8.
 #[derive(Debug)]
 pub(super) struct CompiledRules {
     pub rules: Vec<CompiledRule>,
@@ -167,6 +169,7 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
         for (p, pattern) in patterns.iter().enumerate() {
             let source = ascii_boundaries(pattern);
             let regex = RegexBuilder::new(&source)
+                .unicode(false)
                 .size_limit(COMPILED_SIZE_LIMIT)
                 .dfa_size_limit(DFA_CACHE_BYTES)
                 .build()
@@ -179,6 +182,7 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
         rules.push(CompiledRule { id: rule.id.clone(), severity, score, patterns: compiled, evasion });
     }
     let set = RegexSetBuilder::new(&sources)
+        .unicode(false)
         .size_limit(COMPILED_SIZE_LIMIT.saturating_mul(4))
         .dfa_size_limit(DFA_CACHE_BYTES)
         .build()

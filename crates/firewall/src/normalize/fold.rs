@@ -231,6 +231,48 @@ fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
     }
 }
 
+/// The primary view of an ASCII text in one pass over its bytes (most prompts are ASCII, and the general
+/// path costs several passes over a `(char, offset)` vector). Returns `None` when the text has spaced-out
+/// letters, which the general path joins.
+pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut starts = Vec::with_capacity(text.len());
+    for (index, &b) in text.as_bytes().iter().enumerate() {
+        let folded = match b {
+            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b' ' => b' ',
+            0..=0x1f | 0x7f => continue,
+            _ => b.to_ascii_lowercase(),
+        };
+        if folded == b' ' && out.last().is_none_or(|&last| last == b' ') {
+            continue;
+        }
+        out.push(folded);
+        starts.push(u32::try_from(index).unwrap_or(u32::MAX));
+    }
+    if has_spaced_letters(&out) {
+        return None;
+    }
+    String::from_utf8(out).ok().map(|text| (text, starts))
+}
+
+/// Whether four single letters follow each other one separator apart ("i g n o"), the shape
+/// `join_spaced_letters` looks for.
+fn has_spaced_letters(bytes: &[u8]) -> bool {
+    let alnum = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphanumeric);
+    let (mut run, mut last) = (0usize, usize::MAX);
+    for k in 0..bytes.len() {
+        if !alnum(k) || (k > 0 && alnum(k - 1)) || alnum(k + 1) {
+            continue;
+        }
+        run = if last != usize::MAX && last + 2 == k { run + 1 } else { 1 };
+        last = k;
+        if run >= 4 {
+            return true;
+        }
+    }
+    false
+}
+
 /// Writes the folded characters as text, dropping marked characters and collapsing space runs, and
 /// records for every output byte the original offset it came from.
 pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u32>) {
