@@ -214,7 +214,12 @@ fn phone(text: &str, shape: &Shape, start: usize, end: usize) -> Option<f32> {
         [10] if nanp(d) && near() => Some(0.7),
         [11] if d[0] == b'1' && nanp(&d[1..]) && near() => Some(0.7),
         [3, 4] if d[0] >= b'2' && !shape.open_paren && same_sep(shape.seps, b"-") && near() => Some(0.6),
-        _ if d[0] == b'0' && d.get(1) != Some(&b'0') && (10..=11).contains(&n) && near() => Some(0.7),
+        // National numbers with a trunk 0: an area code in parentheses or two-digit pairs
+        // (`(0161) 496 0000`, `01 23 45 67 89`) are phone notation; other groupings need context.
+        _ if d[0] == b'0' && d.get(1) != Some(&b'0') && (10..=11).contains(&n) => {
+            let pairs = lens.len() == 5 && lens.iter().all(|&l| l == 2);
+            (shape.open_paren || pairs || near()).then_some(0.7)
+        }
         _ => None,
     }
 }
