@@ -143,7 +143,14 @@ pub(crate) fn merge(text: &str, findings: &[Finding], action: impl Fn(Entity) ->
     let mut spans: Vec<Span> = findings
         .iter()
         .filter(|f| f.start < f.end && text.get(f.start..f.end).is_some())
-        .filter_map(|f| Entity::of(f).map(|entity| Span { start: f.start, end: f.end, entity, action: action(entity) }))
+        .filter_map(|f| {
+            Entity::of(f).map(|entity| Span {
+                start: f.start,
+                end: f.end,
+                entity,
+                action: action(entity),
+            })
+        })
         .collect();
     spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
     let mut merged: Vec<Span> = Vec::with_capacity(spans.len());

@@ -22,7 +22,10 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
 
 /// The leading `n` digits as a number (digits are ASCII and already checked).
 fn prefix(digits: &[u8], n: usize) -> u32 {
-    digits.iter().take(n).fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
+    digits
+        .iter()
+        .take(n)
+        .fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
 /// Whether the digits carry a known issuer prefix at a length that issuer uses, and pass Luhn.
@@ -33,8 +36,13 @@ pub(crate) fn card_number(digits: &[u8]) -> bool {
     if !(12..=19).contains(&len) || !luhn(digits) {
         return false;
     }
-    let (p1, p2, p3, p4, p6) =
-        (prefix(digits, 1), prefix(digits, 2), prefix(digits, 3), prefix(digits, 4), prefix(digits, 6));
+    let (p1, p2, p3, p4, p6) = (
+        prefix(digits, 1),
+        prefix(digits, 2),
+        prefix(digits, 3),
+        prefix(digits, 4),
+        prefix(digits, 6),
+    );
     let visa = p1 == 4 && matches!(len, 13 | 16 | 19);
     let mastercard = ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && len == 16;
     let amex = matches!(p2, 34 | 37) && len == 15;
@@ -60,22 +68,102 @@ pub(crate) fn ssn(area: u32, group: u32, serial: u32) -> bool {
 
 /// IBAN lengths per country (ISO 13616 registry). A candidate whose country is not here is not an IBAN.
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16), (b"BG", 22),
-    (b"BH", 22), (b"BI", 27), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22), (b"CY", 28), (b"CZ", 24),
-    (b"DE", 22), (b"DJ", 27), (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29), (b"ES", 24), (b"FI", 18),
-    (b"FK", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22), (b"GE", 22), (b"GI", 23), (b"GL", 18), (b"GR", 27),
-    (b"GT", 28), (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23), (b"IS", 26), (b"IT", 27),
-    (b"JO", 30), (b"KW", 30), (b"KZ", 20), (b"LB", 28), (b"LC", 32), (b"LI", 21), (b"LT", 20), (b"LU", 20),
-    (b"LV", 21), (b"LY", 25), (b"MC", 27), (b"MD", 24), (b"ME", 22), (b"MK", 19), (b"MN", 20), (b"MR", 27),
-    (b"MT", 31), (b"MU", 30), (b"NI", 28), (b"NL", 18), (b"NO", 15), (b"OM", 23), (b"PK", 24), (b"PL", 28),
-    (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22), (b"RU", 33), (b"SA", 24), (b"SC", 31),
-    (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27), (b"SO", 23), (b"ST", 25), (b"SV", 28),
-    (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29), (b"VA", 22), (b"VG", 24), (b"XK", 20), (b"YE", 30),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BI", 27),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DJ", 27),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FK", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MN", 20),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NI", 28),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"OM", 23),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"RU", 33),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"SO", 23),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+    (b"YE", 30),
 ];
 
 /// The registered IBAN length of a country, `None` if the country issues no IBANs.
 pub(crate) fn iban_length(country: &[u8]) -> Option<usize> {
-    IBAN_LENGTHS.iter().find(|(code, _)| code.as_slice() == country).map(|&(_, len)| len)
+    IBAN_LENGTHS
+        .iter()
+        .find(|(code, _)| code.as_slice() == country)
+        .map(|&(_, len)| len)
 }
 
 /// The ISO 7064 mod-97 check over the IBAN's alphanumerics (country and check digits moved to the end,
@@ -92,7 +180,11 @@ pub(crate) fn iban_checksum(chars: &[u8]) -> bool {
             b'A'..=b'Z' => u32::from(c - b'A') + 10,
             _ => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }

@@ -8,14 +8,47 @@ const AFTER: usize = 24;
 /// Words that announce a phone number. Matched at the start of a word, case-insensitively, so
 /// "call" also covers "calling" and "phone" covers "phones".
 pub(crate) const PHONE_WORDS: &[&str] = &[
-    "phone", "tel", "call", "mobile", "cell", "fax", "sms", "text", "message", "whatsapp", "signal", "contact",
-    "reach", "dial", "ring", "office", "desk", "landline", "number", "answer", "hotline", "voicemail", "extension",
-    "ph.", "mob", "direct", "helpline",
+    "phone",
+    "tel",
+    "call",
+    "mobile",
+    "cell",
+    "fax",
+    "sms",
+    "text",
+    "message",
+    "whatsapp",
+    "signal",
+    "contact",
+    "reach",
+    "dial",
+    "ring",
+    "office",
+    "desk",
+    "landline",
+    "number",
+    "answer",
+    "hotline",
+    "voicemail",
+    "extension",
+    "ph.",
+    "mob",
+    "direct",
+    "helpline",
 ];
 
 /// Words that announce a US social security number.
-pub(crate) const SSN_WORDS: &[&str] =
-    &["ssn", "social security", "social-security", "soc sec", "ss#", "ss #", "ss no", "ssa", "taxpayer"];
+pub(crate) const SSN_WORDS: &[&str] = &[
+    "ssn",
+    "social security",
+    "social-security",
+    "soc sec",
+    "ss#",
+    "ss #",
+    "ss no",
+    "ssa",
+    "taxpayer",
+];
 
 /// Whether one of `words` starts a word within a short window around `text[start..end]`.
 pub(crate) fn near(text: &str, start: usize, end: usize, words: &[&str]) -> bool {
@@ -28,8 +61,9 @@ pub(crate) fn near(text: &str, start: usize, end: usize, words: &[&str]) -> bool
 fn contains_word(window: &[u8], words: &[&str]) -> bool {
     words.iter().any(|word| {
         let word = word.as_bytes();
-        window.windows(word.len()).enumerate().any(|(i, w)| {
-            w.eq_ignore_ascii_case(word) && (i == 0 || !window[i - 1].is_ascii_alphabetic())
-        })
+        window
+            .windows(word.len())
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(word) && (i == 0 || !window[i - 1].is_ascii_alphabetic()))
     })
 }

@@ -83,7 +83,11 @@ impl Entity {
 
     pub(crate) fn finding(self, start: usize, end: usize, score: f32) -> Finding {
         Finding {
-            kind: if self == Entity::Secret { FindingKind::Secret } else { FindingKind::Pii },
+            kind: if self == Entity::Secret {
+                FindingKind::Secret
+            } else {
+                FindingKind::Pii
+            },
             rule: self.rule().to_owned(),
             severity: self.severity(),
             score,

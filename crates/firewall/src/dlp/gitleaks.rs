@@ -107,7 +107,10 @@ pub(crate) struct SecretRules {
 /// Compiles one gitleaks regex (RE2 syntax) for byte-wise, ASCII matching.
 pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
     let translated = translate::go_to_rust(pattern);
-    let ascii = RegexBuilder::new(&translated).unicode(false).size_limit(REGEX_SIZE_LIMIT).build();
+    let ascii = RegexBuilder::new(&translated)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build();
     // A pattern using Unicode classes (`\p{L}`) needs Unicode mode; RE2 would accept it.
     ascii
         .or_else(|_| RegexBuilder::new(&translated).size_limit(REGEX_SIZE_LIMIT).build())
@@ -175,7 +178,14 @@ impl SecretRules {
             .match_kind(MatchKind::Standard)
             .build(&keywords)
             .map_err(|e| DlpError::Rules(format!("keywords: {e}")))?;
-        Ok(SecretRules { rules, keywords, gated, ungated, global, report })
+        Ok(SecretRules {
+            rules,
+            keywords,
+            gated,
+            ungated,
+            global,
+            report,
+        })
     }
 
     pub(crate) fn report(&self) -> &RuleReport {
@@ -207,18 +217,34 @@ impl SecretRules {
             let Some(whole) = rule.regex.captures_read_at(&mut locs, bytes, at) else {
                 break;
             };
-            at = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
+            at = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
             let (start, end) = secret_span(rule, &locs, whole.start(), whole.end());
             let secret = &bytes[start..end];
             if secret.is_empty() || rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) <= min) {
                 continue;
             }
-            let line_start = bytes[..whole.start()].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let line_end = bytes[whole.end()..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| whole.end() + p);
-            let candidate =
-                Candidate { secret, whole: &bytes[whole.start()..whole.end()], line: &bytes[line_start..line_end] };
+            let line_start = bytes[..whole.start()]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let line_end = bytes[whole.end()..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| whole.end() + p);
+            let candidate = Candidate {
+                secret,
+                whole: &bytes[whole.start()..whole.end()],
+                line: &bytes[line_start..line_end],
+            };
             let rule_id = rule.finding_rule.trim_start_matches("secret.");
-            let global = self.global.iter().filter(|a| a.target_rules.is_empty() || a.target_rules.iter().any(|r| r == rule_id));
+            let global = self
+                .global
+                .iter()
+                .filter(|a| a.target_rules.is_empty() || a.target_rules.iter().any(|r| r == rule_id));
             if rule.allowlists.iter().chain(global).any(|a| a.allows(&candidate)) {
                 continue;
             }
@@ -261,7 +287,10 @@ fn secret_span(rule: &Rule, locs: &regex::bytes::CaptureLocations, start: usize,
     if let Some(group) = rule.secret_group {
         return locs.get(group).unwrap_or((start, end));
     }
-    (1..locs.len()).filter_map(|g| locs.get(g)).find(|(s, e)| e > s).unwrap_or((start, end))
+    (1..locs.len())
+        .filter_map(|g| locs.get(g))
+        .find(|(s, e)| e > s)
+        .unwrap_or((start, end))
 }
 
 /// Byte patterns can end inside a multi-byte character; findings are widened to whole characters so

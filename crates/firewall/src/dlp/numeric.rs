@@ -9,6 +9,9 @@ use super::context;
 
 /// The most chunks one entity spans (`+33 1 23 45 67 89` has six, a 19-digit card in fours has five).
 const MAX_CHUNKS: usize = 7;
+/// The most digit groups and digits in one entity (with room to spare).
+const MAX_GROUPS: usize = 12;
+const MAX_DIGITS: usize = 24;
 
 /// A run of digits inside the span, with the separator text that precedes it.
 #[derive(Debug, Clone, Copy)]
@@ -32,39 +35,31 @@ pub(crate) struct Hit {
 pub(crate) fn classify(text: &str, start: usize, end: usize, out: &mut Vec<Hit>) {
     let bytes = text.as_bytes();
     let (groups, ext_start) = split(bytes, start, end);
-    if groups.is_empty() {
-        return;
-    }
-    let breaks: Vec<bool> = groups.iter().map(|g| bytes[g.sep_start..g.start].contains(&b' ')).collect();
+    let breaks = |g: &Group| bytes[g.sep_start..g.start].contains(&b' ');
     let mut i = 0;
     while i < groups.len() {
-        let mut last = i;
-        let mut found = None;
-        let mut j = i;
         // Candidate ends: the end of each chunk, up to MAX_CHUNKS chunks from `i`.
-        let mut ends = Vec::with_capacity(MAX_CHUNKS);
-        while j < groups.len() && ends.len() < MAX_CHUNKS {
-            if j + 1 == groups.len() || breaks[j + 1] {
-                ends.push(j);
+        let mut ends = [0usize; MAX_CHUNKS];
+        let mut count = 0;
+        let mut j = i;
+        while j < groups.len() && count < MAX_CHUNKS {
+            if j + 1 == groups.len() || breaks(&groups[j + 1]) {
+                ends[count] = j;
+                count += 1;
             }
             j += 1;
         }
-        for &j in ends.iter().rev() {
-            if let Some(hit) = interpret(text, &groups[i..=j], i == 0, j + 1 == groups.len(), start, ext_start) {
-                found = Some(hit);
-                last = j;
-                break;
+        let found = ends[..count].iter().rev().find_map(|&j| {
+            interpret(text, &groups[i..=j], i == 0, j + 1 == groups.len(), start, ext_start).map(|hit| (hit, j))
+        });
+        i = match found {
+            Some((hit, last)) => {
+                out.push(hit);
+                last + 1
             }
-        }
-        if let Some(hit) = found {
-            out.push(hit);
-            i = last + 1;
-        } else {
-            i = ends.first().map_or(groups.len(), |&e| e + 1);
-        }
-        while i < groups.len() && !breaks[i] {
-            i += 1;
-        }
+            None if count > 0 => ends[0] + 1,
+            None => groups.len(),
+        };
     }
 }
 
@@ -79,7 +74,11 @@ fn split(bytes: &[u8], start: usize, end: usize) -> (Vec<Group>, Option<usize>) 
             while i < end && bytes[i].is_ascii_digit() {
                 i += 1;
             }
-            groups.push(Group { start: s, end: i, sep_start });
+            groups.push(Group {
+                start: s,
+                end: i,
+                sep_start,
+            });
             sep_start = i;
         } else if matches!(bytes[i], b'x' | b'e') {
             // The extension (`x123`, `ext. 123`) is the last thing the pattern admits.
@@ -98,18 +97,44 @@ fn interpret(text: &str, run: &[Group], first: bool, last: bool, span_start: usi
     let lead = &bytes[if first { span_start } else { head.sep_start }..head.start];
     let plus = lead.contains(&b'+');
     let open_paren = lead.ends_with(b"(");
-    let start = if first && plus { span_start } else if open_paren { head.start - 1 } else { head.start };
-    let digits: Vec<u8> = run.iter().flat_map(|g| bytes[g.start..g.end].iter().copied()).collect();
-    let lens: Vec<usize> = run.iter().map(|g| g.end - g.start).collect();
-    let seps: Vec<&[u8]> = run.iter().skip(1).map(|g| &bytes[g.sep_start..g.start]).collect();
-    let shape = Shape { digits: &digits, lens: &lens, seps: &seps, plus, open_paren };
+    let start = if first && plus {
+        span_start
+    } else if open_paren {
+        head.start - 1
+    } else {
+        head.start
+    };
+    // Nothing DLP finds has more than 12 groups or 24 digits; longer runs are not looked into.
+    if run.len() > MAX_GROUPS {
+        return None;
+    }
+    let mut digit_buf = [0u8; MAX_DIGITS];
+    let mut len_buf = [0usize; MAX_GROUPS];
+    let mut sep_buf: [&[u8]; MAX_GROUPS] = [&[]; MAX_GROUPS];
+    let mut count = 0;
+    for (k, g) in run.iter().enumerate() {
+        let group = &bytes[g.start..g.end];
+        digit_buf.get_mut(count..count + group.len())?.copy_from_slice(group);
+        count += group.len();
+        len_buf[k] = group.len();
+        sep_buf[k] = &bytes[g.sep_start..g.start];
+    }
+    let (digits, lens, seps) = (&digit_buf[..count], &len_buf[..run.len()], &sep_buf[1..run.len()]);
+    let shape = Shape { digits, lens, seps, plus, open_paren };
     let end = tail.end;
     // Cards, SSNs and addresses start at their first digit: a `(` before them is punctuation.
-    let bare = |entity, score| Some(Hit { entity, start: head.start, end, score });
-    if !plus && same_sep(&seps, b".") && checks::ipv4(&groups_of(bytes, run)) {
+    let bare = |entity, score| {
+        Some(Hit {
+            entity,
+            start: head.start,
+            end,
+            score,
+        })
+    };
+    if !plus && same_sep(seps, b".") && checks::ipv4(&groups_of(bytes, run)) {
         return bare(Entity::IpAddress, 0.9);
     }
-    if !plus && card_layout(&lens, &seps) && checks::card_number(&digits) {
+    if !plus && card_layout(lens, seps) && checks::card_number(digits) {
         return bare(Entity::CardNumber, 1.0);
     }
     if !plus {
@@ -121,7 +146,12 @@ fn interpret(text: &str, run: &[Group], first: bool, last: bool, span_start: usi
         Some(e) if last => phone_extension_end(bytes, e).unwrap_or(end),
         _ => end,
     };
-    phone(text, &shape, start, phone_end).map(|score| Hit { entity: Entity::Phone, start, end: phone_end, score })
+    phone(text, &shape, start, phone_end).map(|score| Hit {
+        entity: Entity::Phone,
+        start,
+        end: phone_end,
+        score,
+    })
 }
 
 /// The groups, their separators and their prefix, as the validators see them.
@@ -173,7 +203,11 @@ fn ssn(text: &str, shape: &Shape, start: usize, end: usize) -> Option<f32> {
     }
     let near = || context::near(text, start, end, context::SSN_WORDS);
     if formatted {
-        Some(if shape.seps.first() == Some(&&b"-"[..]) || near() { 0.9 } else { 0.7 })
+        Some(if shape.seps.first() == Some(&&b"-"[..]) || near() {
+            0.9
+        } else {
+            0.7
+        })
     } else if bare && near() {
         Some(0.8)
     } else {
@@ -198,10 +232,17 @@ fn phone(text: &str, shape: &Shape, start: usize, end: usize) -> Option<f32> {
         return ok.then_some(0.9);
     }
     if d.starts_with(b"00") && lens.len() > 1 {
-        let ok = if d.starts_with(b"001") && n == 13 { nanp(&d[3..]) } else { (10..=17).contains(&n) && near() };
+        let ok = if d.starts_with(b"001") && n == 13 {
+            nanp(&d[3..])
+        } else {
+            (10..=17).contains(&n) && near()
+        };
         return ok.then_some(0.85);
     }
-    let seps_ok = shape.seps.iter().all(|s| matches!(*s, b"-" | b"." | b" " | b")" | b") " | b")-" | b" ("));
+    let seps_ok = shape
+        .seps
+        .iter()
+        .all(|s| matches!(*s, b"-" | b"." | b" " | b")" | b") " | b")-" | b" ("));
     if !seps_ok {
         return None;
     }

@@ -7,7 +7,9 @@ use super::*;
 use crate::FindingKind;
 
 fn detector() -> DlpDetector {
-    let Ok(detector) = DlpDetector::new() else { unreachable!("the default rules load") };
+    let Ok(detector) = DlpDetector::new() else {
+        unreachable!("the default rules load")
+    };
     detector
 }
 
@@ -19,8 +21,13 @@ struct MemoryVault {
 
 impl MemoryVault {
     fn new() -> MemoryVault {
-        let Ok(key) = TokenKey::new(&[7u8; 32]) else { unreachable!("32 bytes is enough") };
-        MemoryVault { key, originals: HashMap::new() }
+        let Ok(key) = TokenKey::new(&[7u8; 32]) else {
+            unreachable!("32 bytes is enough")
+        };
+        MemoryVault {
+            key,
+            originals: HashMap::new(),
+        }
     }
 }
 
@@ -50,8 +57,14 @@ fn luhn_and_issuers() {
 #[test]
 fn ssn_numbering_rules() {
     assert!(checks::ssn(536, 22, 1234));
-    for (area, group, serial) in [(0, 12, 3456), (666, 12, 3456), (900, 12, 3456), (999, 1, 1), (123, 0, 4567), (123, 45, 0)]
-    {
+    for (area, group, serial) in [
+        (0, 12, 3456),
+        (666, 12, 3456),
+        (900, 12, 3456),
+        (999, 1, 1),
+        (123, 0, 4567),
+        (123, 45, 0),
+    ] {
         assert!(!checks::ssn(area, group, serial), "{area}-{group}-{serial}");
     }
 }
@@ -69,9 +82,15 @@ fn findings_are_pii_or_secret_with_byte_spans() {
     let text = "é card 4111111111111111 and key AKIAQYLPMN5HHHFPZAM2.";
     let findings = detector().scan(text);
     assert_eq!(findings.len(), 2, "{findings:?}");
-    assert_eq!((findings[0].kind, findings[0].rule.as_str()), (FindingKind::Pii, "pii.card_number"));
+    assert_eq!(
+        (findings[0].kind, findings[0].rule.as_str()),
+        (FindingKind::Pii, "pii.card_number")
+    );
     assert_eq!(&text[findings[0].start..findings[0].end], "4111111111111111");
-    assert_eq!((findings[1].kind, findings[1].rule.as_str()), (FindingKind::Secret, "secret.aws-access-token"));
+    assert_eq!(
+        (findings[1].kind, findings[1].rule.as_str()),
+        (FindingKind::Secret, "secret.aws-access-token")
+    );
     assert_eq!(&text[findings[1].start..findings[1].end], "AKIAQYLPMN5HHHFPZAM2");
 }
 
@@ -79,19 +98,40 @@ fn findings_are_pii_or_secret_with_byte_spans() {
 fn redact_labels_or_keeps_the_last_four() {
     let text = "card 4111 1111 1111 1111, mail a@example.com";
     let findings = detector().scan(text);
-    assert_eq!(redact(text, &findings, Mask::Label), "card [REDACTED:card_number], mail [REDACTED:email]");
-    assert_eq!(redact(text, &findings, Mask::LastFour), "card **** **** **** 1111, mail *@******e.com");
+    assert_eq!(
+        redact(text, &findings, Mask::Label),
+        "card [REDACTED:card_number], mail [REDACTED:email]"
+    );
+    assert_eq!(
+        redact(text, &findings, Mask::LastFour),
+        "card **** **** **** 1111, mail *@******e.com"
+    );
 }
 
 #[test]
 fn overlapping_findings_are_merged_and_the_strongest_action_wins() {
     let text = "x 0123456789 y";
     let finding = |entity: Entity, start, end| entity.finding(start, end, 1.0);
-    let findings = [finding(Entity::Phone, 2, 12), finding(Entity::Ssn, 4, 10), finding(Entity::IpAddress, 11, 14)];
+    let findings = [
+        finding(Entity::Phone, 2, 12),
+        finding(Entity::Ssn, 4, 10),
+        finding(Entity::IpAddress, 11, 14),
+    ];
     assert_eq!(redact(text, &findings, Mask::Label), "x [REDACTED:phone]");
-    let policy = DlpPolicy { phone: DlpAction::Allow, ssn: DlpAction::Redact, ..DlpPolicy::default() };
-    let Ok(outcome) = policy.apply(text, &findings, &mut MemoryVault::new()) else { unreachable!() };
-    assert_eq!(outcome, DlpOutcome::Pass { text: "x [REDACTED:ssn]".to_owned() });
+    let policy = DlpPolicy {
+        phone: DlpAction::Allow,
+        ssn: DlpAction::Redact,
+        ..DlpPolicy::default()
+    };
+    let Ok(outcome) = policy.apply(text, &findings, &mut MemoryVault::new()) else {
+        unreachable!()
+    };
+    assert_eq!(
+        outcome,
+        DlpOutcome::Pass {
+            text: "x [REDACTED:ssn]".to_owned()
+        }
+    );
     // Spans that are not ranges of the text are ignored, not trusted.
     assert_eq!(redact("short", &[finding(Entity::Email, 3, 99)], Mask::Label), "short");
 }
@@ -107,15 +147,29 @@ fn policy_actions_per_entity() {
         ..DlpPolicy::default()
     };
     let mut vault = MemoryVault::new();
-    let Ok(DlpOutcome::Pass { text: out }) = policy.apply(text, &findings, &mut vault) else { unreachable!() };
+    let Ok(DlpOutcome::Pass { text: out }) = policy.apply(text, &findings, &mut vault) else {
+        unreachable!()
+    };
     assert!(out.starts_with("mail tok_email_"), "{out}");
     assert!(out.ends_with(", ip 10.1.2.3, card ************1111"), "{out}");
-    let Ok(back) = detokenize(&out, &mut vault) else { unreachable!() };
+    let Ok(back) = detokenize(&out, &mut vault) else {
+        unreachable!()
+    };
     assert_eq!(back, "mail a@example.com, ip 10.1.2.3, card ************1111");
 
-    let block = DlpPolicy { card_number: DlpAction::Block, ..DlpPolicy::default() };
-    let Ok(outcome) = block.apply(text, &findings, &mut vault) else { unreachable!() };
-    assert_eq!(outcome, DlpOutcome::Block { rules: vec!["pii.card_number".to_owned()] });
+    let block = DlpPolicy {
+        card_number: DlpAction::Block,
+        ..DlpPolicy::default()
+    };
+    let Ok(outcome) = block.apply(text, &findings, &mut vault) else {
+        unreachable!()
+    };
+    assert_eq!(
+        outcome,
+        DlpOutcome::Block {
+            rules: vec!["pii.card_number".to_owned()]
+        }
+    );
 }
 
 #[test]
@@ -136,16 +190,28 @@ fn tokens_round_trip_and_do_not_reveal_the_original() {
     let text = "SSN 536-22-1234, card 4111111111111111, card again 4111111111111111";
     let findings = detector().scan(text);
     let mut vault = MemoryVault::new();
-    let Ok(tokenized) = tokenize(text, &findings, &mut vault) else { unreachable!() };
-    assert!(!tokenized.contains("4111") && !tokenized.contains("1234"), "{tokenized}");
+    let Ok(tokenized) = tokenize(text, &findings, &mut vault) else {
+        unreachable!()
+    };
+    assert!(
+        !tokenized.contains("4111") && !tokenized.contains("1234"),
+        "{tokenized}"
+    );
     let tokens: Vec<&str> = tokenized.split([' ', ',']).filter(|w| w.starts_with("tok_")).collect();
     assert_eq!(tokens.len(), 3);
     assert!(tokens[0].starts_with("tok_ssn_") && tokens[1].starts_with("tok_card_number_"));
     // Keyed: the same card gets the same token; another key gives another token.
     assert_eq!(tokens[1], tokens[2]);
-    let Ok(other_key) = TokenKey::new(&[8u8; 32]) else { unreachable!() };
-    assert_ne!(Token::keyed(&other_key, Entity::CardNumber, "4111111111111111").as_str(), tokens[1]);
-    let Ok(back) = detokenize(&tokenized, &mut vault) else { unreachable!() };
+    let Ok(other_key) = TokenKey::new(&[8u8; 32]) else {
+        unreachable!()
+    };
+    assert_ne!(
+        Token::keyed(&other_key, Entity::CardNumber, "4111111111111111").as_str(),
+        tokens[1]
+    );
+    let Ok(back) = detokenize(&tokenized, &mut vault) else {
+        unreachable!()
+    };
     assert_eq!(back, text);
 }
 
@@ -153,10 +219,18 @@ fn tokens_round_trip_and_do_not_reveal_the_original() {
 fn detokenize_leaves_unknown_and_malformed_tokens_alone() {
     let mut vault = MemoryVault::new();
     let unknown = Token::from_id(Entity::Email, [1; 12]);
-    let text = format!("{} tok_email_xyz tok_nothing_000 atok_email_{}", unknown.as_str(), "0".repeat(24));
-    let Ok(out) = detokenize(&text, &mut vault) else { unreachable!() };
+    let text = format!(
+        "{} tok_email_xyz tok_nothing_000 atok_email_{}",
+        unknown.as_str(),
+        "0".repeat(24)
+    );
+    let Ok(out) = detokenize(&text, &mut vault) else {
+        unreachable!()
+    };
     assert_eq!(out, text);
-    let Some((parsed, len)) = Token::parse(unknown.as_str()) else { unreachable!() };
+    let Some((parsed, len)) = Token::parse(unknown.as_str()) else {
+        unreachable!()
+    };
     assert_eq!((parsed.entity(), len), (Entity::Email, unknown.as_str().len()));
 }
 
@@ -174,7 +248,9 @@ fn go_regex_syntax_is_translated() {
         (r"[[:alpha:]]{3}", "abc"),
         (r"\bkey\b", "a key b"),
     ] {
-        let Ok(regex) = gitleaks::compile(go) else { unreachable!("{go} compiles") };
+        let Ok(regex) = gitleaks::compile(go) else {
+            unreachable!("{go} compiles")
+        };
         assert!(regex.is_match(matches.as_bytes()), "{go} on {matches}");
     }
 }

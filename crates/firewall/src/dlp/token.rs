@@ -75,12 +75,23 @@ impl Token {
     pub fn parse(s: &str) -> Option<(Token, usize)> {
         let rest = s.strip_prefix(PREFIX)?;
         let entity = Entity::ALL.into_iter().find(|e| {
-            rest.strip_prefix(e.name()).and_then(|r| r.strip_prefix('_')).is_some_and(|id| {
-                id.len() >= ID_HEX && id.as_bytes()[..ID_HEX].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            })
+            rest.strip_prefix(e.name())
+                .and_then(|r| r.strip_prefix('_'))
+                .is_some_and(|id| {
+                    id.len() >= ID_HEX
+                        && id.as_bytes()[..ID_HEX]
+                            .iter()
+                            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                })
         })?;
         let len = PREFIX.len() + entity.name().len() + 1 + ID_HEX;
-        Some((Token { text: s[..len].to_owned(), entity }, len))
+        Some((
+            Token {
+                text: s[..len].to_owned(),
+                entity,
+            },
+            len,
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -97,7 +108,9 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub(crate) fn issue(vault: &mut dyn TokenVault, entity: Entity, original: &str) -> Result<Token, DlpError> {
     let token = vault.tokenize(entity, original).map_err(DlpError::Vault)?;
     if token.entity != entity {
-        return Err(DlpError::Vault(format!("vault returned a `{}` token for a {}", token.text, entity.name()).into()));
+        return Err(DlpError::Vault(
+            format!("vault returned a `{}` token for a {}", token.text, entity.name()).into(),
+        ));
     }
     Ok(token)
 }

@@ -79,7 +79,11 @@ impl Allowlist {
         if all && (!raw.paths.is_empty() || !raw.commits.is_empty()) {
             return Ok(None);
         }
-        let regexes = if raw.regexes.is_empty() { None } else { Some(compile_set(&raw.regexes)?) };
+        let regexes = if raw.regexes.is_empty() {
+            None
+        } else {
+            Some(compile_set(&raw.regexes)?)
+        };
         let stopwords = if raw.stopwords.is_empty() {
             None
         } else {
@@ -90,7 +94,13 @@ impl Allowlist {
         if regexes.is_none() && stopwords.is_none() {
             return Ok(None);
         }
-        Ok(Some(Allowlist { target, regexes, stopwords, all, target_rules: raw.target_rules }))
+        Ok(Some(Allowlist {
+            target,
+            regexes,
+            stopwords,
+            all,
+            target_rules: raw.target_rules,
+        }))
     }
 
     /// Whether this allowlist lets the candidate through as a non-finding.
