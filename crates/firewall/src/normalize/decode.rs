@@ -51,7 +51,12 @@ pub(super) fn segments(text: &str) -> Vec<Segment> {
         }
         if let Some((encoding, decoded)) = decode_run(run) {
             budget = budget.saturating_sub(decoded.len());
-            found.push(Segment { encoding, text: decoded, start, end: i });
+            found.push(Segment {
+                encoding,
+                text: decoded,
+                start,
+                end: i,
+            });
         }
     }
     found
@@ -70,19 +75,26 @@ fn decode_run(run: &[u8]) -> Option<(Encoding, String)> {
     if run.len() < MIN_RUN {
         return None;
     }
-    if run.len() % 2 == 0 && run.iter().all(u8::is_ascii_hexdigit) {
+    if run.len().is_multiple_of(2) && run.iter().all(u8::is_ascii_hexdigit) {
         return hex_decode(run).and_then(readable).map(|s| (Encoding::Hex, s));
     }
     let url_safe = run.iter().any(|&b| b == b'-' || b == b'_');
     let engine = if url_safe { &URL_SAFE } else { &STANDARD };
     // A lone trailing character cannot be base64 (6 bits); drop it rather than give up.
     let usable = if run.len() % 4 == 1 { &run[..run.len() - 1] } else { run };
-    engine.decode(usable).ok().and_then(readable).map(|s| (Encoding::Base64, s))
+    engine
+        .decode(usable)
+        .ok()
+        .and_then(readable)
+        .map(|s| (Encoding::Base64, s))
 }
 
 /// Strips sentence punctuation and separators that are not part of an encoded payload.
 fn trim_run(run: &[u8]) -> &[u8] {
-    let end = run.iter().rposition(|&b| b.is_ascii_alphanumeric() || b == b'=').map_or(0, |p| p + 1);
+    let end = run
+        .iter()
+        .rposition(|&b| b.is_ascii_alphanumeric() || b == b'=')
+        .map_or(0, |p| p + 1);
     let run = &run[..end];
     if run.contains(&b'.') {
         // Dotted runs are host names, versions or sentences, not base64.
@@ -92,7 +104,9 @@ fn trim_run(run: &[u8]) -> &[u8] {
 }
 
 fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
-    run.chunks_exact(2).map(|pair| Some(hex_value(pair[0])? << 4 | hex_value(pair[1])?)).collect()
+    run.chunks_exact(2)
+        .map(|pair| Some(hex_value(pair[0])? << 4 | hex_value(pair[1])?))
+        .collect()
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -110,8 +124,10 @@ fn percent_decode(run: &[u8]) -> Option<Vec<u8>> {
     while i < run.len() {
         let b = run[i];
         if b == b'%'
-            && let (Some(hi), Some(lo)) =
-                (run.get(i + 1).and_then(|&h| hex_value(h)), run.get(i + 2).and_then(|&l| hex_value(l)))
+            && let (Some(hi), Some(lo)) = (
+                run.get(i + 1).and_then(|&h| hex_value(h)),
+                run.get(i + 2).and_then(|&l| hex_value(l)),
+            )
         {
             out.push(hi << 4 | lo);
             i += 3;
