@@ -122,7 +122,10 @@ impl EgressPolicy {
     /// Parses destination patterns; any invalid pattern fails the whole list, so a typo cannot silently
     /// narrow or widen the allowlist.
     pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<Self, EgressError> {
-        let patterns = patterns.iter().map(|p| DestinationPattern::parse(p.as_ref())).collect::<Result<_, _>>()?;
+        let patterns = patterns
+            .iter()
+            .map(|p| DestinationPattern::parse(p.as_ref()))
+            .collect::<Result<_, _>>()?;
         Ok(Self { patterns })
     }
 
@@ -147,7 +150,9 @@ impl EgressPolicy {
         };
         let scheme = parsed.scheme();
         let port = parsed.port_or_known_default();
-        let mut best = DenyReason::Host { internal: Some(classify_host(&host)).filter(|c| c.is_internal()) };
+        let mut best = DenyReason::Host {
+            internal: Some(classify_host(&host)).filter(|c| c.is_internal()),
+        };
         for pattern in &self.patterns {
             if !pattern.host().matches(&host) {
                 continue;

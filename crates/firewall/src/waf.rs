@@ -12,7 +12,7 @@ mod decode;
 mod rules;
 mod ssrf;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -80,13 +80,16 @@ impl WafRules {
         let mut specs = rules::parse_rules(BUILTIN_RULES)?;
         rules::apply_config(&mut specs, config)?;
         let ssrf_id = ssrf::RULE_ID;
-        let ssrf = (!config.disable.iter().any(|d| d == ssrf_id))
-            .then(|| ssrf::SsrfRule::new(config.tune.get(ssrf_id)));
+        let ssrf =
+            (!config.disable.iter().any(|d| d == ssrf_id)).then(|| ssrf::SsrfRule::new(config.tune.get(ssrf_id)));
         Self::compile(specs, ssrf)
     }
 
     fn compile(specs: Vec<RuleSpec>, ssrf: Option<ssrf::SsrfRule>) -> Result<Self, WafError> {
-        let rules = specs.into_iter().map(CompiledRule::compile).collect::<Result<Vec<_>, _>>()?;
+        let rules = specs
+            .into_iter()
+            .map(CompiledRule::compile)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut words: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unconditional = Vec::new();
@@ -106,8 +109,18 @@ impl WafRules {
                 keyword_rules[slot].push(index);
             }
         }
-        let keywords = AhoCorasick::new(&words).map_err(|e| WafError::Keywords(e.to_string()))?;
-        Ok(Self { rules, keywords, keyword_rules, unconditional, ssrf })
+        // A full DFA: overlapping search over a few hundred short keywords is the hot loop on benign text.
+        let keywords = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&words)
+            .map_err(|e| WafError::Keywords(e.to_string()))?;
+        Ok(Self {
+            rules,
+            keywords,
+            keyword_rules,
+            unconditional,
+            ssrf,
+        })
     }
 
     /// The number of regex rules (SSRF not counted).
@@ -186,7 +199,14 @@ pub fn category_of(finding: &Finding) -> Option<WafCategory> {
 }
 
 fn severity_finding(rule: &str, severity: Severity, score: f32, start: usize, end: usize) -> Finding {
-    Finding { kind: FindingKind::Waf, rule: rule.to_owned(), severity, score, start, end }
+    Finding {
+        kind: FindingKind::Waf,
+        rule: rule.to_owned(),
+        severity,
+        score,
+        start,
+        end,
+    }
 }
 
 #[cfg(test)]

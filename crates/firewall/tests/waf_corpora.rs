@@ -69,7 +69,9 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn held_out(text: &str) -> bool {
@@ -79,7 +81,13 @@ fn held_out(text: &str) -> bool {
 /// Percent-encodes every byte but ASCII alphanumerics, as GoTestWAF's URL encoder does for reserved ones.
 fn url_encode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -98,7 +106,9 @@ fn read(path: &Path) -> String {
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { unreachable!("{} exists", dir.display()) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        unreachable!("{} exists", dir.display())
+    };
     let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"));
     files.sort();
@@ -134,7 +144,10 @@ fn gotestwaf(rules: &WafRules, report: &mut Report) {
     for set in ["owasp", "owasp-api", "community"] {
         for path in yaml_files(&Path::new(ROOT).join("gotestwaf/testcases").join(set)) {
             let case = test_case(&path);
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let wordlist = case.kind.eq_ignore_ascii_case("graphql");
             for payload in &case.payload {
                 for encoder in &case.encoder {
@@ -143,7 +156,11 @@ fn gotestwaf(rules: &WafRules, report: &mut Report) {
                         "URL" => (format!("gotestwaf {}", case.kind), url_encode(payload)),
                         _ => (format!("apart: gotestwaf {encoder}"), BASE64.encode(payload)),
                     };
-                    let row = if wordlist { format!("apart: gotestwaf {name}") } else { row };
+                    let row = if wordlist {
+                        format!("apart: gotestwaf {name}")
+                    } else {
+                        row
+                    };
                     let detected = !rules.scan(&text).is_empty();
                     report.record(&row, &text, detected);
                 }
@@ -183,13 +200,22 @@ fn patt_lists() -> Vec<(PathBuf, String, bool)> {
     ];
     let mut lists = Vec::new();
     for (dir, category) in dirs {
-        let Ok(entries) = std::fs::read_dir(base.join(dir)) else { unreachable!("{dir} exists") };
+        let Ok(entries) = std::fs::read_dir(base.join(dir)) else {
+            unreachable!("{dir} exists")
+        };
         let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         files.sort();
         for file in files {
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let wordlist = wordlists.contains(&name.as_str());
-            let row = if wordlist { format!("wordlist: {category} {name}") } else { format!("patt {category}") };
+            let row = if wordlist {
+                format!("wordlist: {category} {name}")
+            } else {
+                format!("patt {category}")
+            };
             lists.push((file, row, wordlist));
         }
     }
@@ -228,12 +254,18 @@ fn benign(rules: &WafRules) -> (usize, usize, Vec<String>) {
 #[test]
 fn waf_corpora_detection_and_false_positives() {
     let rules = rules();
-    let mut report = Report { rows: BTreeMap::new(), misses: Vec::new() };
+    let mut report = Report {
+        rows: BTreeMap::new(),
+        misses: Vec::new(),
+    };
     gotestwaf(&rules, &mut report);
     payloads_all_the_things(&rules, &mut report);
 
     let mut overall = Tally::default();
-    println!("{:<64} {:>6} {:>6} {:>7} {:>9}", "category", "hit", "total", "rate", "held-out");
+    println!(
+        "{:<64} {:>6} {:>6} {:>7} {:>9}",
+        "category", "hit", "total", "rate", "held-out"
+    );
     for (row, tally) in &report.rows {
         println!(
             "{row:<64} {:>6} {:>6} {:>6.1}% {:>8.1}%",
@@ -266,7 +298,11 @@ fn waf_corpora_detection_and_false_positives() {
             println!("MISS [{row}] {payload}");
         }
     }
-    assert!(overall.rate() >= 0.90, "overall detection {:.3} below 90%", overall.rate());
+    assert!(
+        overall.rate() >= 0.90,
+        "overall detection {:.3} below 90%",
+        overall.rate()
+    );
     assert!(held_rate >= 0.88, "held-out detection {held_rate:.3} below 88%");
     assert!(ratio(fp, benign_total) <= 0.05, "false positives {fp}/{benign_total}");
 }

@@ -100,7 +100,10 @@ fn split_port<'a>(rest: &'a str, raw: &str) -> Result<(&'a str, Option<u16>), Eg
 }
 
 fn parse_host(text: &str, raw: &str) -> Result<HostPattern, EgressError> {
-    let invalid = |reason: String| EgressError::Host { pattern: raw.to_owned(), reason };
+    let invalid = |reason: String| EgressError::Host {
+        pattern: raw.to_owned(),
+        reason,
+    };
     let (wildcard, name) = match text.strip_prefix("*.") {
         Some(suffix) => (true, suffix),
         None => (false, text),

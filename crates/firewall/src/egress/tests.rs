@@ -25,8 +25,12 @@ const CASES: &str = include_str!("../../tests/data/egress.yaml");
 
 #[test]
 fn cases_file_verdicts() {
-    let Ok(file) = serde_saphyr::from_str::<CaseFile>(CASES) else { unreachable!("egress.yaml parses") };
-    let Ok(policy) = EgressPolicy::parse(&file.allow) else { unreachable!("the allowlist parses") };
+    let Ok(file) = serde_saphyr::from_str::<CaseFile>(CASES) else {
+        unreachable!("egress.yaml parses")
+    };
+    let Ok(policy) = EgressPolicy::parse(&file.allow) else {
+        unreachable!("the allowlist parses")
+    };
     let mut failures = Vec::new();
     for case in &file.cases {
         let verdict = policy.check(&case.url);
@@ -41,14 +45,23 @@ fn cases_file_verdicts() {
             failures.push(format!("{} ({:?}): got {verdict:?} {got_rule:?}", case.url, case.why));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn seed_002_shape_loads_with_exact_semantics() {
     let yaml = "ALLOWED_DOMAINS:\n  - api.openai.com\n  - api.anthropic.com\n  - generativelanguage.googleapis.com\n";
-    let Ok(config) = serde_saphyr::from_str::<EgressConfig>(yaml) else { unreachable!("seed shape parses") };
-    let Ok(policy) = EgressPolicy::try_from(config) else { unreachable!("seed patterns are valid") };
+    let Ok(config) = serde_saphyr::from_str::<EgressConfig>(yaml) else {
+        unreachable!("seed shape parses")
+    };
+    let Ok(policy) = EgressPolicy::try_from(config) else {
+        unreachable!("seed patterns are valid")
+    };
     assert!(policy.check("https://api.openai.com/v1").is_allowed());
     // The seed's `domain in destination` would let these through.
     assert!(!policy.check("https://evil.example/api.openai.com").is_allowed());
@@ -62,10 +75,24 @@ fn unknown_config_fields_are_refused() {
 
 #[test]
 fn invalid_patterns_are_refused() {
-    for bad in ["", "*", "*.", "api.*.com", "*api.openai.com", "https://user@api.openai.com", "https://a.com/path"] {
+    for bad in [
+        "",
+        "*",
+        "*.",
+        "api.*.com",
+        "*api.openai.com",
+        "https://user@api.openai.com",
+        "https://a.com/path",
+    ] {
         assert!(EgressPolicy::parse(&[bad]).is_err(), "{bad:?} should be refused");
     }
-    for bad in ["https://a.com:99999", "https://a.com:x", "1http://a.com", "*.127.0.0.1", "https://a b.com"] {
+    for bad in [
+        "https://a.com:99999",
+        "https://a.com:x",
+        "1http://a.com",
+        "*.127.0.0.1",
+        "https://a b.com",
+    ] {
         assert!(EgressPolicy::parse(&[bad]).is_err(), "{bad:?} should be refused");
     }
 }
@@ -79,8 +106,12 @@ fn empty_policy_denies_everything() {
 #[test]
 fn allowed_verdict_has_no_finding() {
     assert!(EgressVerdict::Allowed.finding("https://a.example").is_none());
-    let denied = EgressVerdict::Denied { reason: DenyReason::Userinfo };
-    let Some(finding) = denied.finding("https://u@a.example") else { unreachable!("a denial reports") };
+    let denied = EgressVerdict::Denied {
+        reason: DenyReason::Userinfo,
+    };
+    let Some(finding) = denied.finding("https://u@a.example") else {
+        unreachable!("a denial reports")
+    };
     assert_eq!(finding.kind, FindingKind::Egress);
     assert_eq!((finding.start, finding.end), (0, 19));
 }
@@ -128,8 +159,14 @@ fn internal_targets() {
         assert!(targets_internal(url), "{url} is internal: {:?}", url_target(url));
     }
     assert_eq!(url_target("http://169.254.169.254/"), Some(AddressClass::Metadata));
-    assert_eq!(url_target("http://[::ffff:169.254.169.254]/"), Some(AddressClass::Metadata));
-    assert_eq!(url_target("http://metadata.google.internal/"), Some(AddressClass::Metadata));
+    assert_eq!(
+        url_target("http://[::ffff:169.254.169.254]/"),
+        Some(AddressClass::Metadata)
+    );
+    assert_eq!(
+        url_target("http://metadata.google.internal/"),
+        Some(AddressClass::Metadata)
+    );
     assert_eq!(url_target("http://[fe80::1]/"), Some(AddressClass::LinkLocal));
     assert_eq!(url_target("not a url"), None);
 }

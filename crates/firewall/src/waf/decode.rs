@@ -20,21 +20,31 @@ pub(crate) struct Decoded {
 impl Decoded {
     pub fn new(text: &str) -> Self {
         let raw = text.as_bytes();
-        if !raw.iter().any(|&b| needs_decoding(b)) {
-            return Self { bytes: raw.to_ascii_lowercase(), map: Vec::new(), source_len: raw.len() };
+        if !needs_round(raw) {
+            return Self {
+                bytes: raw.to_ascii_lowercase(),
+                map: Vec::new(),
+                source_len: raw.len(),
+            };
         }
-        let mut bytes = raw.to_vec();
-        let mut map: Vec<u32> = (0..raw.len()).map(offset).collect();
-        for _ in 0..MAX_ROUNDS {
-            let (next, next_map) = decode_round(&bytes);
-            if next == bytes {
+        let (mut bytes, mut map) = decode_round(raw);
+        for _ in 1..MAX_ROUNDS {
+            if !needs_round(&bytes) {
                 break;
             }
-            map = next_map.iter().map(|&i| map.get(i as usize).copied().unwrap_or(offset(raw.len()))).collect();
+            let (next, next_map) = decode_round(&bytes);
+            map = next_map
+                .iter()
+                .map(|&i| map.get(i as usize).copied().unwrap_or(offset(raw.len())))
+                .collect();
             bytes = next;
         }
         bytes.make_ascii_lowercase();
-        Self { bytes, map, source_len: raw.len() }
+        Self {
+            bytes,
+            map,
+            source_len: raw.len(),
+        }
     }
 
     /// The source byte range of decoded bytes `start..end`.
@@ -45,7 +55,10 @@ impl Decoded {
         let at = |i: usize| self.map.get(i).map_or(self.source_len, |&o| o as usize);
         let s = at(start);
         // The end is where the next decoded byte's source starts, or the end of the text.
-        let e = (end..self.map.len()).map(at).find(|&o| o > s).unwrap_or(self.source_len);
+        let e = (end..self.map.len())
+            .map(at)
+            .find(|&o| o > s)
+            .unwrap_or(self.source_len);
         (s, e.max(s))
     }
 }
@@ -54,8 +67,42 @@ fn offset(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn needs_decoding(b: u8) -> bool {
-    matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
+/// Whether a decoding round would change anything: one cheap pass, so plain text (ASCII or not) skips
+/// the offset map entirely.
+fn needs_round(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let changes = match b {
+            b'%' | b'&' | b'\\' => {
+                let (produced, consumed) = decode_at(bytes, i, i.checked_sub(1).map(|p| bytes[p]));
+                !(consumed == 1 && matches!(produced, Produced::Byte(x) if x == b))
+            }
+            0 => true,
+            b if b >= 0x80 => {
+                let (produced, consumed) = non_ascii(&bytes[i..]);
+                let source = std::str::from_utf8(&bytes[i..i + consumed])
+                    .ok()
+                    .and_then(|s| s.chars().next());
+                let unchanged = match produced {
+                    Produced::Char(c) => source == Some(c),
+                    Produced::Byte(x) => consumed == 1 && x == b,
+                    Produced::Nothing => false,
+                };
+                if unchanged {
+                    i += consumed;
+                    continue;
+                }
+                true
+            }
+            _ => false,
+        };
+        if changes {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// One round over the bytes; returns the output and, per output byte, the input offset it came from.
@@ -118,10 +165,10 @@ fn percent(rest: &[u8]) -> (Produced, usize) {
     if let Some(v) = hex_run(&rest[1..], 2) {
         return (Produced::Byte(v as u8), 3);
     }
-    if matches!(rest.get(1), Some(b'u' | b'U')) {
-        if let Some(c) = hex_run(&rest[2..], 4).and_then(char::from_u32) {
-            return (fold_char(c), 6);
-        }
+    if matches!(rest.get(1), Some(b'u' | b'U'))
+        && let Some(c) = hex_run(&rest[2..], 4).and_then(char::from_u32)
+    {
+        return (fold_char(c), 6);
     }
     (Produced::Byte(b'%'), 1)
 }
@@ -193,15 +240,22 @@ const NAMED: &[(&[u8], u8)] = &[
 
 fn entity(rest: &[u8]) -> (Produced, usize) {
     if rest.get(1) == Some(&b'#') {
-        let (radix, start) = if matches!(rest.get(2), Some(b'x' | b'X')) { (16, 3) } else { (10, 2) };
-        let digits = rest[start..].iter().take_while(|b| (**b as char).is_digit(radix)).count();
+        let (radix, start) = if matches!(rest.get(2), Some(b'x' | b'X')) {
+            (16, 3)
+        } else {
+            (10, 2)
+        };
+        let digits = rest[start..]
+            .iter()
+            .take_while(|b| (**b as char).is_digit(radix))
+            .count();
         if digits == 0 {
             return (Produced::Byte(b'&'), 1);
         }
         // Leading zeros are legal and a known trick (`&#0000060`), so only the value is bounded.
-        let value = rest[start..start + digits]
-            .iter()
-            .try_fold(0u32, |acc, &b| acc.checked_mul(radix)?.checked_add((b as char).to_digit(radix)?));
+        let value = rest[start..start + digits].iter().try_fold(0u32, |acc, &b| {
+            acc.checked_mul(radix)?.checked_add((b as char).to_digit(radix)?)
+        });
         let semi = usize::from(rest.get(start + digits) == Some(&b';'));
         return match value.and_then(char::from_u32) {
             Some(c) => (fold_char(c), start + digits + semi),
@@ -223,19 +277,20 @@ fn entity(rest: &[u8]) -> (Produced, usize) {
 /// characters go through [`fold_char`]; other invalid bytes pass through for the byte regexes.
 fn non_ascii(rest: &[u8]) -> (Produced, usize) {
     let b0 = rest[0];
-    if matches!(b0, 0xc0 | 0xc1) {
-        if let Some(&b1) = rest.get(1).filter(|b| **b & 0xc0 == 0x80) {
-            return (Produced::Byte(((b0 & 0x1f) << 6) | (b1 & 0x3f)), 2);
-        }
+    if matches!(b0, 0xc0 | 0xc1)
+        && let Some(&b1) = rest.get(1).filter(|b| **b & 0xc0 == 0x80)
+    {
+        return (Produced::Byte(((b0 & 0x1f) << 6) | (b1 & 0x3f)), 2);
     }
     // `%c0%2e`: a lead byte before plain ASCII, which lenient decoders (IIS) drop.
     if matches!(b0, 0xc0 | 0xc1) && rest.get(1).is_some_and(u8::is_ascii_punctuation) {
         return (Produced::Nothing, 1);
     }
-    if b0 == 0xe0 && rest.get(1) == Some(&0x80) {
-        if let Some(&b2) = rest.get(2).filter(|b| **b & 0xc0 == 0x80) {
-            return (Produced::Byte(b2 & 0x3f), 3);
-        }
+    if b0 == 0xe0
+        && rest.get(1) == Some(&0x80)
+        && let Some(&b2) = rest.get(2).filter(|b| **b & 0xc0 == 0x80)
+    {
+        return (Produced::Byte(b2 & 0x3f), 3);
     }
     let len = match b0 {
         0xc2..=0xdf => 2,
@@ -243,7 +298,11 @@ fn non_ascii(rest: &[u8]) -> (Produced, usize) {
         0xf0..=0xf4 => 4,
         _ => return (Produced::Byte(b0), 1),
     };
-    match rest.get(..len).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.chars().next()) {
+    match rest
+        .get(..len)
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.chars().next())
+    {
         Some(c) => (fold_char(c), len),
         None => (Produced::Byte(b0), 1),
     }

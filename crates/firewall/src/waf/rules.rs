@@ -194,7 +194,11 @@ pub(super) struct CompiledRule {
 
 impl CompiledRule {
     pub fn compile(spec: RuleSpec) -> Result<Self, WafError> {
-        let category = spec.id.strip_prefix("waf.").and_then(|rest| rest.split_once('.')).map(|(c, _)| c);
+        let category = spec
+            .id
+            .strip_prefix("waf.")
+            .and_then(|rest| rest.split_once('.'))
+            .map(|(c, _)| c);
         if category.and_then(WafCategory::from_name).is_none() {
             return Err(WafError::Id(spec.id));
         }
@@ -203,7 +207,10 @@ impl CompiledRule {
             .size_limit(1 << 22)
             .dfa_size_limit(1 << 22)
             .build()
-            .map_err(|e| WafError::Pattern { id: spec.id.clone(), reason: e.to_string() })?;
+            .map_err(|e| WafError::Pattern {
+                id: spec.id.clone(),
+                reason: e.to_string(),
+            })?;
         let keywords = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
         Ok(Self {
             id: spec.id,
@@ -227,7 +234,10 @@ pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut i = 0;
     while i < text.len() {
         let rest = &text[i..];
-        let skip = [&b"${ifs}"[..], b"$ifs$9", b"$ifs"].iter().find(|p| rest.starts_with(p)).map(|p| p.len());
+        let skip = [&b"${ifs}"[..], b"$ifs$9", b"$ifs"]
+            .iter()
+            .find(|p| rest.starts_with(p))
+            .map(|p| p.len());
         if let Some(len) = skip {
             out.push(b' ');
             map.push(u32::try_from(i).unwrap_or(u32::MAX));

@@ -48,7 +48,10 @@ impl SsrfRule {
 }
 
 fn separators(text: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    text.windows(3).enumerate().filter(|(_, w)| *w == b"://").map(|(i, _)| i)
+    text.windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == b"://")
+        .map(|(i, _)| i)
 }
 
 /// The scheme before `sep` and the authority after it.
@@ -69,7 +72,12 @@ fn url_bounds(text: &[u8], sep: usize) -> Option<(usize, usize)> {
     let len = text[authority..]
         .iter()
         .take(MAX_AUTHORITY)
-        .take_while(|b| !matches!(b, b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'<' | b'>' | b'`' | b' ' | b'\t'))
+        .take_while(|b| {
+            !matches!(
+                b,
+                b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'<' | b'>' | b'`' | b' ' | b'\t'
+            )
+        })
         .take_while(|b| !matches!(b, b'\r' | b'\n' | b')' | b',' | b';' | b'|' | b'{' | b'}' | b'^'))
         .count();
     (len > 0).then_some((start, authority + len))

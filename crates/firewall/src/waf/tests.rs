@@ -1,14 +1,199 @@
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
 use super::*;
 
 fn rules() -> WafRules {
-    let rules = match WafRules::builtin() {
+    match WafRules::builtin() {
         Ok(rules) => rules,
         Err(e) => unreachable!("the built-in rules compile: {e}"),
-    };
-    rules
+    }
 }
 
 #[test]
 fn builtin_rules_compile() {
     assert!(rules().len() > 20);
+}
+
+/// The per-rule cases file: texts each rule must flag and look-alikes it must leave alone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    rules: BTreeMap<String, RuleCases>,
+    benign: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleCases {
+    hit: Vec<String>,
+    miss: Vec<String>,
+}
+
+const CASES: &str = include_str!("../../tests/data/waf.yaml");
+
+fn cases() -> CaseFile {
+    match serde_saphyr::from_str(CASES) {
+        Ok(cases) => cases,
+        Err(e) => unreachable!("waf.yaml parses: {e}"),
+    }
+}
+
+fn fired(rules: &WafRules, text: &str) -> Vec<String> {
+    rules.scan(text).into_iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn every_rule_hits_its_positives_and_spares_its_negatives() {
+    let rules = rules();
+    let mut failures = Vec::new();
+    for (id, case) in &cases().rules {
+        for text in &case.hit {
+            if !fired(&rules, text).contains(id) {
+                failures.push(format!("{id} should flag {text:?}; fired {:?}", fired(&rules, text)));
+            }
+        }
+        for text in &case.miss {
+            if fired(&rules, text).contains(id) {
+                failures.push(format!("{id} should not flag {text:?}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn benign_texts_raise_nothing() {
+    let rules = rules();
+    for text in &cases().benign {
+        assert!(rules.scan(text).is_empty(), "{text:?} fired {:?}", fired(&rules, text));
+    }
+}
+
+#[test]
+fn every_builtin_rule_has_cases() {
+    let file = cases();
+    let Ok(specs) = rules::parse_rules(BUILTIN_RULES) else {
+        unreachable!("built-in rules parse")
+    };
+    for spec in specs {
+        assert!(
+            file.rules.contains_key(&spec.id),
+            "{} has no cases in tests/data/waf.yaml",
+            spec.id
+        );
+    }
+}
+
+#[test]
+fn spans_point_into_the_original_text() {
+    let rules = rules();
+    let text = "q=hello%20world&x=1%27%20UNION%20SELECT%20password%20FROM%20users--";
+    let findings = rules.scan(text);
+    let Some(union) = findings.iter().find(|f| f.rule == "waf.sqli.union_select") else {
+        unreachable!("union select found: {findings:?}")
+    };
+    assert_eq!(&text[union.start..union.end], "UNION%20SELECT");
+    let plain = "name: <script>alert(1)</script>";
+    let findings = rules.scan(plain);
+    let Some(tag) = findings.iter().find(|f| f.rule == "waf.xss.script_tag") else {
+        unreachable!("script tag")
+    };
+    assert_eq!(&plain[tag.start..tag.end], "<script");
+}
+
+#[test]
+fn findings_are_waf_findings_with_categories() {
+    let rules = rules();
+    let findings = rules.scan("http://169.254.169.254/latest/meta-data/");
+    assert!(findings.iter().all(|f| f.kind == FindingKind::Waf));
+    let categories: Vec<_> = findings.iter().filter_map(category_of).collect();
+    assert!(categories.contains(&WafCategory::Ssrf), "{findings:?}");
+    let Some(ssrf) = findings.iter().find(|f| f.rule == "waf.ssrf.internal_url") else {
+        unreachable!("ssrf")
+    };
+    assert_eq!(ssrf.severity, Severity::Critical);
+}
+
+#[test]
+fn users_disable_add_and_tune_rules() {
+    let yaml = "disable: [waf.xss.script_tag]\nrules:\n  - id: waf.code.internal_marker\n    pattern: 'forbidden-marker'\n    keywords: [forbidden-marker]\n    severity: low\ntune:\n  waf.sqli.union_select: { severity: low, score: 0.5 }\n";
+    let Ok(config) = serde_saphyr::from_str::<WafConfig>(yaml) else {
+        unreachable!("config parses")
+    };
+    let Ok(rules) = WafRules::with_config(&config) else {
+        unreachable!("config applies")
+    };
+    assert!(!fired(&rules, "<script>").contains(&"waf.xss.script_tag".to_owned()));
+    assert!(fired(&rules, "a FORBIDDEN-MARKER b").contains(&"waf.code.internal_marker".to_owned()));
+    let findings = rules.scan("1 union select 2");
+    let Some(union) = findings.iter().find(|f| f.rule == "waf.sqli.union_select") else {
+        unreachable!("union")
+    };
+    assert_eq!((union.severity, union.score), (Severity::Low, 0.5));
+}
+
+#[test]
+fn bad_configuration_is_refused() {
+    let unknown = WafConfig {
+        disable: vec!["waf.sqli.nope".to_owned()],
+        ..WafConfig::default()
+    };
+    assert!(matches!(WafRules::with_config(&unknown), Err(WafError::UnknownRule(_))));
+    assert!(serde_saphyr::from_str::<WafConfig>("disabled: []\n").is_err());
+    let bad_pattern = "rules:\n  - id: waf.sqli.broken\n    pattern: '(unclosed'\n    severity: high\n";
+    let Ok(config) = serde_saphyr::from_str::<WafConfig>(bad_pattern) else {
+        unreachable!("parses")
+    };
+    assert!(matches!(WafRules::with_config(&config), Err(WafError::Pattern { .. })));
+    let bad_id = "rules:\n  - id: sqli.no_prefix\n    pattern: 'x'\n    severity: high\n";
+    let Ok(config) = serde_saphyr::from_str::<WafConfig>(bad_id) else {
+        unreachable!("parses")
+    };
+    assert!(matches!(WafRules::with_config(&config), Err(WafError::Id(_))));
+}
+
+#[test]
+fn ssrf_can_be_switched_off() {
+    let config = WafConfig {
+        disable: vec!["waf.ssrf.internal_url".to_owned()],
+        ..WafConfig::default()
+    };
+    let Ok(rules) = WafRules::with_config(&config) else {
+        unreachable!("config applies")
+    };
+    assert!(!fired(&rules, "http://10.0.0.1/").contains(&"waf.ssrf.internal_url".to_owned()));
+}
+
+#[test]
+fn decoding_is_bounded_and_total() {
+    let rules = rules();
+    // Deeply nested encodings stop after a few rounds instead of looping.
+    let mut nested = "%27".to_owned();
+    for _ in 0..20 {
+        nested = nested.replace('%', "%25");
+    }
+    let _ = rules.scan(&nested);
+    for text in [
+        "%",
+        "%u",
+        "&#",
+        "&#x;",
+        "\\u{110000}",
+        "\\x",
+        "\\u{0}",
+        "\\u{d800}",
+        "&#99999999999;",
+        "\\ud800",
+    ] {
+        let _ = rules.scan(text);
+    }
+    let invalid = String::from_utf8_lossy(&[0xc0, 0xaf, 0xe0, 0x80, 0xaf, 0xff, b'%', b'c', b'0']).into_owned();
+    let _ = rules.scan(&invalid);
 }
