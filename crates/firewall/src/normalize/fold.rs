@@ -50,9 +50,15 @@ pub(super) fn fold_chars(text: &str, base: u32, out: &mut Vec<(char, u32)>, evas
             out.push((' ', at));
             continue;
         }
+        if !folds_by_decomposition(c) {
+            // Other scripts keep their marks: Devanagari vowel signs and kana voicing marks are letters
+            // of the word, not decoration, and dropping them would garble the text rules match.
+            out.extend(c.to_lowercase().map(|lower| (lower, at)));
+            continue;
+        }
         let before = out.len();
         decompose_compatible(c, |d| {
-            if is_combining_mark(d) {
+            if is_combining_mark(d) && is_diacritic(d) {
                 return;
             }
             for lower in d.to_lowercase() {
@@ -63,6 +69,29 @@ pub(super) fn fold_chars(text: &str, base: u32, out: &mut Vec<(char, u32)>, evas
             evasion.folded += 1;
         }
     }
+}
+
+/// Characters whose compatibility decomposition is what a reader sees: accented Latin, Greek and Cyrillic
+/// letters, and the compatibility blocks used for evasion (fullwidth and halfwidth forms, mathematical
+/// alphanumerics, letterlike and enclosed forms, ligatures, superscripts).
+fn folds_by_decomposition(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A0}'..='\u{04FF}'
+            | '\u{1D00}'..='\u{1EFF}'
+            | '\u{2000}'..='\u{24FF}'
+            | '\u{3000}'
+            | '\u{FB00}'..='\u{FB4F}'
+            | '\u{FF00}'..='\u{FFEF}'
+            | '\u{1D400}'..='\u{1D7FF}'
+            | '\u{1F100}'..='\u{1F1FF}'
+    )
+}
+
+/// Combining diacritical marks (accents) that compatibility decomposition splits off Latin, Greek and
+/// Cyrillic letters.
+fn is_diacritic(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
 }
 
 fn fold_ascii(c: char, at: u32, out: &mut Vec<(char, u32)>) {
@@ -153,6 +182,17 @@ pub(super) fn fold_words(chars: &mut [(char, u32)], evasion: &mut Evasion) {
 }
 
 fn fold_homoglyphs(chars: &mut [(char, u32)], evasion: &mut Evasion) {
+    // Words made only of look-alikes ("раураl") are folded only in mostly Latin text: in Russian or
+    // Greek text such words ("все", "нет") are genuine and must stay as they are.
+    let (mut latin_letters, mut other_letters) = (0usize, 0usize);
+    for &(c, _) in chars.iter() {
+        if c.is_ascii_alphabetic() {
+            latin_letters += 1;
+        } else if matches!(c, '\u{0370}'..='\u{052F}') {
+            other_letters += 1;
+        }
+    }
+    let mostly_latin = latin_letters > other_letters;
     let mut start = 0;
     while start < chars.len() {
         if !chars[start].0.is_alphanumeric() {
@@ -168,9 +208,7 @@ fn fold_homoglyphs(chars: &mut [(char, u32)], evasion: &mut Evasion) {
             letters += 1;
             end += 1;
         }
-        // A whole word of look-alikes is folded too: genuine Cyrillic or Greek words almost always hold
-        // a letter without a Latin twin, so they stay intact.
-        if glyphs > 0 && (latin || glyphs == letters) {
+        if glyphs > 0 && (latin || (glyphs == letters && mostly_latin)) {
             if latin {
                 evasion.homoglyphs += 1;
             }
@@ -192,9 +230,8 @@ fn is_letter_separator(c: char) -> bool {
 /// inside a run mark a word break and are kept (collapsed to one later).
 fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
     let alnum = |chars: &[(char, u32)], k: usize| chars.get(k).is_some_and(|(c, _)| c.is_alphanumeric());
-    let single = |chars: &[(char, u32)], k: usize| {
-        alnum(chars, k) && (k == 0 || !alnum(chars, k - 1)) && !alnum(chars, k + 1)
-    };
+    let single =
+        |chars: &[(char, u32)], k: usize| alnum(chars, k) && (k == 0 || !alnum(chars, k - 1)) && !alnum(chars, k + 1);
     let mut i = 0;
     while i < chars.len() {
         if !single(chars, i) {
@@ -264,7 +301,11 @@ fn has_spaced_letters(bytes: &[u8]) -> bool {
         if !alnum(k) || (k > 0 && alnum(k - 1)) || alnum(k + 1) {
             continue;
         }
-        run = if last != usize::MAX && last + 2 == k { run + 1 } else { 1 };
+        run = if last != usize::MAX && last + 2 == k {
+            run + 1
+        } else {
+            1
+        };
         last = k;
         if run >= 4 {
             return true;
