@@ -295,20 +295,22 @@ pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
 /// Whether four single letters follow each other one separator apart ("i g n o"), the shape
 /// `join_spaced_letters` looks for.
 fn has_spaced_letters(bytes: &[u8]) -> bool {
-    let alnum = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphanumeric);
-    let (mut run, mut last) = (0usize, usize::MAX);
-    for k in 0..bytes.len() {
-        if !alnum(k) || (k > 0 && alnum(k - 1)) || alnum(k + 1) {
+    let (mut run, mut last, mut i) = (0usize, usize::MAX, 0usize);
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
             continue;
         }
-        run = if last != usize::MAX && last + 2 == k {
-            run + 1
-        } else {
-            1
-        };
-        last = k;
-        if run >= 4 {
-            return true;
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i - start == 1 {
+            run = if last.checked_add(2) == Some(start) { run + 1 } else { 1 };
+            last = start;
+            if run >= 4 {
+                return true;
+            }
         }
     }
     false
