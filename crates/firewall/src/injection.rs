@@ -86,12 +86,24 @@ impl InjectionDetector {
         if !(0.0..=1.0).contains(&threshold) {
             return Err(InjectionError::Threshold(threshold));
         }
-        Ok(Self { rules, model: enabled.then_some(model), threshold })
+        Ok(Self {
+            rules,
+            model: enabled.then_some(model),
+            threshold,
+        })
     }
 
     fn empty() -> Self {
         let set = RegexSet::empty();
-        Self { rules: CompiledRules { rules: Vec::new(), set, owners: Vec::new() }, model: None, threshold: 1.0 }
+        Self {
+            rules: CompiledRules {
+                rules: Vec::new(),
+                set,
+                owners: Vec::new(),
+            },
+            model: None,
+            threshold: 1.0,
+        }
     }
 
     /// The ids of the enabled rules, in file order.
@@ -117,7 +129,9 @@ impl InjectionDetector {
         let mut reported = vec![false; self.rules.rules.len()];
         let primary_views = [Some(normalized.text()), normalized.leet(), normalized.rot13()];
         for view in primary_views.into_iter().flatten() {
-            self.match_view(view, &mut reported, &mut findings, |s, e| normalized.original_span(text, s, e));
+            self.match_view(view, &mut reported, &mut findings, |s, e| {
+                normalized.original_span(text, s, e)
+            });
         }
         for decoded in normalized.decoded() {
             let span = (decoded.start, decoded.end);
@@ -147,8 +161,12 @@ impl InjectionDetector {
             return;
         }
         for pattern in self.rules.set.matches(view.as_bytes()).iter() {
-            let Some(&(index, p)) = self.rules.owners.get(pattern) else { continue };
-            let (Some(rule), Some(done)) = (self.rules.rules.get(index), reported.get_mut(index)) else { continue };
+            let Some(&(index, p)) = self.rules.owners.get(pattern) else {
+                continue;
+            };
+            let (Some(rule), Some(done)) = (self.rules.rules.get(index), reported.get_mut(index)) else {
+                continue;
+            };
             if *done {
                 continue;
             }
@@ -168,14 +186,25 @@ impl InjectionDetector {
             }
         }
         if best.0 >= self.threshold {
-            let severity = if best.0 >= 0.9 { Severity::High } else { Severity::Medium };
+            let severity = if best.0 >= 0.9 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
             findings.push(finding(MODEL_RULE, severity, best.0, best.1));
         }
     }
 }
 
 fn finding(rule: &str, severity: Severity, score: f32, (start, end): (usize, usize)) -> Finding {
-    Finding { kind: FindingKind::Injection, rule: rule.to_owned(), severity, score, start, end }
+    Finding {
+        kind: FindingKind::Injection,
+        rule: rule.to_owned(),
+        severity,
+        score,
+        start,
+        end,
+    }
 }
 
 /// Scans `text` for prompt injection with `detector`: every rule that matches any view of the normalized

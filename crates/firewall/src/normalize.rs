@@ -69,8 +69,18 @@ pub struct Normalized {
 /// Lowercased ROT13 forms of trigger words, and mentions of ROT13 itself: only texts holding one get a
 /// ROT13 view, so ordinary text pays nothing for it.
 static ROT13_HINTS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    AhoCorasick::new(["rot13", "rot-13", "rot 13", "vtaber", "qvfertneq", "vafgehpgvba", "flfgrz", "cebzcg", "cnffjbeq"])
-        .ok()
+    AhoCorasick::new([
+        "rot13",
+        "rot-13",
+        "rot 13",
+        "vtaber",
+        "qvfertneq",
+        "vafgehpgvba",
+        "flfgrz",
+        "cebzcg",
+        "cnffjbeq",
+    ])
+    .ok()
 });
 
 /// Normalizes `text` into its primary view and the extra views described in the module documentation.
@@ -87,10 +97,23 @@ pub fn normalize(text: &str) -> Normalized {
         .map(|segment| {
             let mut inner = Evasion::default();
             let (text, _) = fold_text(&segment.text, &mut inner);
-            DecodedView { encoding: segment.encoding, text, start: segment.start, end: segment.end }
+            DecodedView {
+                encoding: segment.encoding,
+                text,
+                start: segment.start,
+                end: segment.end,
+            }
         })
         .collect();
-    Normalized { text: primary, starts, original_len: text.len(), leet, rot13, decoded, evasion }
+    Normalized {
+        text: primary,
+        starts,
+        original_len: text.len(),
+        leet,
+        rot13,
+        decoded,
+        evasion,
+    }
 }
 
 /// The primary view of `text` with its offset map.
@@ -144,9 +167,10 @@ impl Normalized {
         let last = self.starts.len() - 1;
         let from = self.starts[start.min(last)] as usize;
         let last_byte = self.starts[end.saturating_sub(1).clamp(start.min(last), last)] as usize;
-        let to = original.get(last_byte..).and_then(|rest| rest.chars().next()).map_or(original.len(), |c| {
-            last_byte + c.len_utf8()
-        });
+        let to = original
+            .get(last_byte..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(original.len(), |c| last_byte + c.len_utf8());
         (from.min(original.len()), to.min(original.len()))
     }
 }

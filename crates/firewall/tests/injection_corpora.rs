@@ -187,11 +187,17 @@ fn timing_of_a_2k_scan() {
         times.sort_unstable();
         let (p50, p99) = (times[times.len() / 2], times[times.len() * 99 / 100]);
         let mbps = text.len() as f64 / (p50 as f64 / 1e9) / 1e6;
-        println!("injection scan {name} {} bytes: p50 {p50} ns, p99 {p99} ns, {mbps:.0} MB/s", text.len());
+        println!(
+            "injection scan {name} {} bytes: p50 {p50} ns, p99 {p99} ns, {mbps:.0} MB/s",
+            text.len()
+        );
         let start = Instant::now();
         for _ in 0..2000 {
             assert!(!warden_firewall::normalize::normalize(text).text().is_empty());
         }
-        println!("  of which normalization: {} ns per scan", start.elapsed().as_nanos() / 2000);
+        println!(
+            "  of which normalization: {} ns per scan",
+            start.elapsed().as_nanos() / 2000
+        );
     }
 }

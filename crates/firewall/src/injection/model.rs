@@ -41,7 +41,10 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("bits", &self.bits).field("bias", &self.bias).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("bits", &self.bits)
+            .field("bias", &self.bias)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,7 +70,12 @@ impl Model {
             return Err(bad("weight count does not match the hash width"));
         }
         let weights = body.iter().map(|&b| i8::from_le_bytes([b])).collect();
-        Ok(Self { bits, scale, bias, weights })
+        Ok(Self {
+            bits,
+            scale,
+            bias,
+            weights,
+        })
     }
 
     /// Serializes weights in the file format; the trainer's output.

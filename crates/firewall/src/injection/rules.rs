@@ -103,7 +103,10 @@ pub(super) fn parse(text: &str) -> Result<RawRuleFile, InjectionError> {
 /// Merges `overlay` over `base` by rule id, field by field; new ids are appended.
 pub(super) fn merge(base: &mut RawRuleFile, overlay: RawRuleFile) {
     if let Some(model) = overlay.model {
-        let current = base.model.get_or_insert(RawModel { enabled: None, threshold: None });
+        let current = base.model.get_or_insert(RawModel {
+            enabled: None,
+            threshold: None,
+        });
         current.enabled = model.enabled.or(current.enabled);
         current.threshold = model.threshold.or(current.threshold);
     }
@@ -157,7 +160,10 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
     for rule in raw.iter().filter(|r| r.enabled.unwrap_or(true)) {
         let score = rule.score.unwrap_or(0.8);
         if !(0.0..=1.0).contains(&score) {
-            return Err(InjectionError::Score { rule: rule.id.clone(), score });
+            return Err(InjectionError::Score {
+                rule: rule.id.clone(),
+                score,
+            });
         }
         let patterns = rule.patterns.as_deref().unwrap_or_default();
         let evasion = rule.evasion.clone().unwrap_or_default();
@@ -173,20 +179,32 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
                 .size_limit(COMPILED_SIZE_LIMIT)
                 .dfa_size_limit(DFA_CACHE_BYTES)
                 .build()
-                .map_err(|e| InjectionError::Pattern { rule: rule.id.clone(), message: e.to_string() })?;
+                .map_err(|e| InjectionError::Pattern {
+                    rule: rule.id.clone(),
+                    message: e.to_string(),
+                })?;
             compiled.push(regex);
             sources.push(source);
             owners.push((index, p));
         }
         let severity = rule.severity.map_or(Severity::Medium, Severity::from);
-        rules.push(CompiledRule { id: rule.id.clone(), severity, score, patterns: compiled, evasion });
+        rules.push(CompiledRule {
+            id: rule.id.clone(),
+            severity,
+            score,
+            patterns: compiled,
+            evasion,
+        });
     }
     let set = RegexSetBuilder::new(&sources)
         .unicode(false)
         .size_limit(COMPILED_SIZE_LIMIT.saturating_mul(4))
         .dfa_size_limit(DFA_CACHE_BYTES)
         .build()
-        .map_err(|e| InjectionError::Pattern { rule: "(set)".to_owned(), message: e.to_string() })?;
+        .map_err(|e| InjectionError::Pattern {
+            rule: "(set)".to_owned(),
+            message: e.to_string(),
+        })?;
     Ok(CompiledRules { rules, set, owners })
 }
 

