@@ -182,3 +182,18 @@ fn evasion_rules_fire_on_tag_smuggling() {
     let found = rules_hit(&detector(), &format!("hello{hidden}"));
     assert!(found.iter().any(|r| r == "injection.evasion"), "{found:?}");
 }
+
+/// Compiled once for the property test: building the regex set per case would dominate its run time.
+static SHARED: std::sync::LazyLock<InjectionDetector> = std::sync::LazyLock::new(InjectionDetector::default);
+
+proptest::proptest! {
+    /// Any input: no panic, and every span is a char-aligned range of the input.
+    #[test]
+    fn scan_never_panics_and_spans_are_valid(text in "(?s).{0,300}|[A-Za-z0-9+/= %.]{0,300}|(ig?n?o?r?e? ?[\u{200B}\u{E0041}іοＩ1 ]{0,3}){0,40}") {
+        for finding in scan_injection(&text, &SHARED) {
+            proptest::prop_assert!(finding.start <= finding.end && finding.end <= text.len());
+            proptest::prop_assert!(text.is_char_boundary(finding.start) && text.is_char_boundary(finding.end));
+            proptest::prop_assert!((0.0..=1.0).contains(&finding.score));
+        }
+    }
+}

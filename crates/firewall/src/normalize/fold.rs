@@ -229,12 +229,13 @@ fn is_letter_separator(c: char) -> bool {
 /// Joins runs of at least four single letters separated by one separator each. Two or three spaces
 /// inside a run mark a word break and are kept (collapsed to one later).
 fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
-    let alnum = |chars: &[(char, u32)], k: usize| chars.get(k).is_some_and(|(c, _)| c.is_alphanumeric());
-    let single =
-        |chars: &[(char, u32)], k: usize| alnum(chars, k) && (k == 0 || !alnum(chars, k - 1)) && !alnum(chars, k + 1);
+    // Unicode `is_alphanumeric` is a table lookup outside ASCII: look each character up once.
+    let word: Vec<bool> = chars.iter().map(|&(c, _)| c.is_alphanumeric()).collect();
+    let alnum = |k: usize| word.get(k).copied().unwrap_or(false);
+    let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
     let mut i = 0;
     while i < chars.len() {
-        if !single(chars, i) {
+        if !single(i) {
             i += 1;
             continue;
         }
@@ -242,11 +243,11 @@ fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
         loop {
             let next = last + 1;
             let Some(&(sep, _)) = chars.get(next) else { break };
-            if is_letter_separator(sep) && single(chars, next + 1) {
+            if is_letter_separator(sep) && single(next + 1) {
                 last = next + 1;
             } else if sep == ' ' {
                 let spaces = chars[next..].iter().take(4).take_while(|(c, _)| *c == ' ').count();
-                if (2..=3).contains(&spaces) && single(chars, next + spaces) {
+                if (2..=3).contains(&spaces) && single(next + spaces) {
                     last = next + spaces;
                 } else {
                     break;
@@ -259,7 +260,7 @@ fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
         if letters >= 4 {
             evasion.spaced_runs += 1;
             for m in i + 1..last {
-                if !chars[m].0.is_alphanumeric() && alnum(chars, m - 1) && alnum(chars, m + 1) {
+                if !alnum(m) && alnum(m - 1) && alnum(m + 1) {
                     chars[m].0 = DROPPED;
                 }
             }
