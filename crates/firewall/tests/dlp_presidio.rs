@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 use fake::{Filled, Rng, fill};
 use warden_firewall::dlp::{DlpDetector, Entity};
 
-const TEMPLATES: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/dlp/presidio/templates.txt"));
+const TEMPLATES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpora/dlp/presidio/templates.txt"
+));
 
 /// Fills per template.
 const ROUNDS: usize = 40;
@@ -27,7 +29,9 @@ struct Tally {
 
 #[test]
 fn presidio_templates_recall_and_precision_per_entity() {
-    let Ok(detector) = DlpDetector::new() else { unreachable!("the default rules load") };
+    let Ok(detector) = DlpDetector::new() else {
+        unreachable!("the default rules load")
+    };
     let mut rng = Rng::new(0x5eed_0006);
     let mut tallies: BTreeMap<Entity, Tally> = BTreeMap::new();
     let mut misses: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
@@ -48,7 +52,10 @@ fn presidio_templates_recall_and_precision_per_entity() {
                 if hit {
                     tally.found += 1;
                 } else {
-                    misses.entry(truth.entity).or_default().push(text[truth.start..truth.end].to_owned());
+                    misses
+                        .entry(truth.entity)
+                        .or_default()
+                        .push(text[truth.start..truth.end].to_owned());
                 }
             }
             for finding in &findings {
@@ -67,13 +74,26 @@ fn presidio_templates_recall_and_precision_per_entity() {
             }
         }
     }
-    println!("presidio templates: {} templates x {ROUNDS} fills = {samples} texts", templates.len());
-    println!("{:<12} {:>7} {:>9} {:>7} {:>10}", "entity", "truths", "findings", "recall", "precision");
+    println!(
+        "presidio templates: {} templates x {ROUNDS} fills = {samples} texts",
+        templates.len()
+    );
+    println!(
+        "{:<12} {:>7} {:>9} {:>7} {:>10}",
+        "entity", "truths", "findings", "recall", "precision"
+    );
     let mut below = Vec::new();
     for (entity, t) in &tallies {
         let recall = ratio(t.found, t.truths);
         let precision = ratio(t.correct, t.findings);
-        println!("{:<12} {:>7} {:>9} {:>7.3} {:>10.3}", entity.name(), t.truths, t.findings, recall, precision);
+        println!(
+            "{:<12} {:>7} {:>9} {:>7.3} {:>10.3}",
+            entity.name(),
+            t.truths,
+            t.findings,
+            recall,
+            precision
+        );
         for example in misses.get(entity).into_iter().flatten().take(5) {
             println!("    missed {example:?}");
         }
@@ -82,11 +102,17 @@ fn presidio_templates_recall_and_precision_per_entity() {
         }
         let floor = if *entity == Entity::Secret { 0.0 } else { 0.95 };
         if (t.truths > 0 && recall < floor) || precision < floor {
-            below.push(format!("{}: recall {recall:.3}, precision {precision:.3}", entity.name()));
+            below.push(format!(
+                "{}: recall {recall:.3}, precision {precision:.3}",
+                entity.name()
+            ));
         }
     }
     let secrets = tallies.get(&Entity::Secret).map_or(0, |t| t.findings);
-    assert!(secrets <= samples / 200, "{secrets} credential findings in PII-only text");
+    assert!(
+        secrets <= samples / 200,
+        "{secrets} credential findings in PII-only text"
+    );
     assert!(below.is_empty(), "below 0.95: {below:?}");
 }
 

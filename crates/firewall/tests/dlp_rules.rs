@@ -8,23 +8,35 @@ use warden_firewall::dlp::{DlpDetector, GITLEAKS_DEFAULT_RULES};
 
 const POSITIVE: &str = include_str!("data/dlp_positive.txt");
 const NEGATIVE: &str = include_str!("data/dlp_negative.txt");
-const CARDS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/dlp/test-card-numbers.txt"));
+const CARDS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpora/dlp/test-card-numbers.txt"
+));
 
 fn detector() -> DlpDetector {
-    let Ok(detector) = DlpDetector::new() else { unreachable!("the default rules load") };
+    let Ok(detector) = DlpDetector::new() else {
+        unreachable!("the default rules load")
+    };
     detector
 }
 
 /// `(rule, text)` pairs of a data file, `\n` unescaped, comments and blank lines skipped.
 fn cases(file: &str) -> impl Iterator<Item = (&str, String)> {
-    file.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(|line| {
-        let Some((rule, text)) = line.split_once('\t') else { unreachable!("case without a tab: {line}") };
-        (rule, text.replace("\\n", "\n"))
-    })
+    file.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let Some((rule, text)) = line.split_once('\t') else {
+                unreachable!("case without a tab: {line}")
+            };
+            (rule, text.replace("\\n", "\n"))
+        })
 }
 
 fn describe(text: &str, findings: &[Finding]) -> Vec<String> {
-    findings.iter().map(|f| format!("{} {:?}", f.rule, &text[f.start..f.end])).collect()
+    findings
+        .iter()
+        .map(|f| format!("{} {:?}", f.rule, &text[f.start..f.end]))
+        .collect()
 }
 
 #[test]
@@ -38,11 +50,23 @@ fn positive_cases_find_the_marked_span() {
         let text = marked.replace("[[", "").replace("]]", "");
         let (start, end) = (open, close - 2);
         let findings = detector.scan(&text);
-        if !findings.iter().any(|f| f.rule == rule && f.start == start && f.end == end) {
-            failures.push(format!("{rule}: {text:?} wanted {:?}, got {:?}", &text[start..end], describe(&text, &findings)));
+        if !findings
+            .iter()
+            .any(|f| f.rule == rule && f.start == start && f.end == end)
+        {
+            failures.push(format!(
+                "{rule}: {text:?} wanted {:?}, got {:?}",
+                &text[start..end],
+                describe(&text, &findings)
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} positive cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} positive cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -51,23 +75,41 @@ fn negative_cases_do_not_fire() {
     let mut failures = Vec::new();
     for (rule, text) in cases(NEGATIVE) {
         let findings = detector.scan(&text);
-        let fired: Vec<&Finding> = findings.iter().filter(|f| rule == "*" || f.rule.starts_with(rule)).collect();
+        let fired: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| rule == "*" || f.rule.starts_with(rule))
+            .collect();
         if !fired.is_empty() {
             failures.push(format!("{rule}: {text:?} fired {:?}", describe(&text, &findings)));
         }
     }
-    assert!(failures.is_empty(), "{} negative cases fired:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} negative cases fired:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_published_test_card_number_is_found() {
     let detector = detector();
-    let numbers: Vec<&str> = CARDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let numbers: Vec<&str> = CARDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
     assert!(numbers.len() >= 12);
     for number in numbers {
-        for text in [format!("card {number} on file"), number.to_owned(), format!("({number})")] {
+        for text in [
+            format!("card {number} on file"),
+            number.to_owned(),
+            format!("({number})"),
+        ] {
             let findings = detector.scan(&text);
-            let found = findings.iter().any(|f| f.rule == "pii.card_number" && &text[f.start..f.end] == number);
+            let found = findings
+                .iter()
+                .any(|f| f.rule == "pii.card_number" && &text[f.start..f.end] == number);
             assert!(found, "{text:?}: {:?}", describe(&text, &findings));
         }
     }
@@ -76,8 +118,14 @@ fn every_published_test_card_number_is_found() {
 #[test]
 fn luhn_invalid_variants_of_the_test_cards_do_not_fire() {
     let detector = detector();
-    for number in CARDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let Some(last) = number.chars().last().and_then(|c| c.to_digit(10)) else { unreachable!() };
+    for number in CARDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let Some(last) = number.chars().last().and_then(|c| c.to_digit(10)) else {
+            unreachable!()
+        };
         for delta in 1..10 {
             let broken = format!("{}{}", &number[..number.len() - 1], (last + delta) % 10);
             let findings = detector.scan(&format!("card {broken} on file"));
@@ -102,15 +150,20 @@ fn the_gitleaks_rule_file_loads_with_every_failure_reported() {
         println!("  failed: {} ({})", failure.rule, failure.reason);
     }
     println!("  path-only: {}", report.path_only.join(", "));
-    assert_eq!(report.loaded + report.path_only.len() + report.failed.len(), rules_in_file);
+    assert_eq!(
+        report.loaded + report.path_only.len() + report.failed.len(),
+        rules_in_file
+    );
     assert!(report.failed.is_empty(), "rules failed to compile: {:?}", report.failed);
     assert!(report.loaded >= 210, "only {} rules loaded", report.loaded);
 }
 
 #[test]
 fn every_rule_id_in_the_positive_file_exists_in_gitleaks() {
-    let ids: BTreeSet<&str> =
-        GITLEAKS_DEFAULT_RULES.lines().filter_map(|l| l.strip_prefix("id = \"")?.strip_suffix('"')).collect();
+    let ids: BTreeSet<&str> = GITLEAKS_DEFAULT_RULES
+        .lines()
+        .filter_map(|l| l.strip_prefix("id = \"")?.strip_suffix('"'))
+        .collect();
     for (rule, _) in cases(POSITIVE) {
         if let Some(id) = rule.strip_prefix("secret.") {
             assert!(ids.contains(id), "no gitleaks rule `{id}`");
@@ -133,7 +186,9 @@ fn a_user_rule_file_replaces_the_default_rules() {
         regex = '''(unclosed'''
         keywords = ["x"]
     "#;
-    let Ok(detector) = DlpDetector::with_gitleaks(toml) else { unreachable!("the file parses") };
+    let Ok(detector) = DlpDetector::with_gitleaks(toml) else {
+        unreachable!("the file parses")
+    };
     let report = detector.rule_report();
     assert_eq!(report.loaded, 1);
     assert_eq!(report.failed.len(), 1);

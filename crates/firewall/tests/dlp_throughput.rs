@@ -60,8 +60,12 @@ fn measure(detector: &DlpDetector, name: &str, text: &str) {
 
 #[test]
 fn dlp_scan_time_per_2_kib_prompt() {
-    let Ok(full) = DlpDetector::new() else { unreachable!("the default rules load") };
-    let Ok(pii) = DlpDetector::pii_only() else { unreachable!("the PII pattern compiles") };
+    let Ok(full) = DlpDetector::new() else {
+        unreachable!("the default rules load")
+    };
+    let Ok(pii) = DlpDetector::pii_only() else {
+        unreachable!("the PII pattern compiles")
+    };
     for (name, paragraph) in [("ascii", ASCII_PARAGRAPH), ("non-ascii", UNICODE_PARAGRAPH)] {
         let text = two_kib(paragraph);
         measure(&full, name, &text);

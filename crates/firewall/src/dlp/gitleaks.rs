@@ -4,18 +4,23 @@
 //! every keyword; that gate is what keeps a scan of ordinary prose from running two hundred regexes.
 
 mod allowlist;
+mod keywords;
 mod translate;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 use self::allowlist::{Allowlist, Candidate, RawAllowlist};
+use self::keywords::KeywordGate;
 use super::{DlpError, Entity, checks};
 use crate::Finding;
 
 /// Gitleaks' default rules, as published.
 pub const GITLEAKS_DEFAULT_RULES: &str = include_str!("../../rules/gitleaks.toml");
+
+/// The lead-in of gitleaks' generated rules: up to 50 identifier bytes before the keyword.
+const LEAD_IN: &str = r"(?i)[\w.-]{0,50}?";
+const LEAD_IN_MAX: usize = 50;
 
 /// Compiled regexes are bounded so a hostile rule file cannot make construction take unbounded memory.
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -85,6 +90,9 @@ struct Rule {
     /// `secret.<gitleaks id>`.
     finding_rule: String,
     regex: Regex,
+    /// The rule began with gitleaks' `[\w.-]{0,50}?` lead-in, compiled without it (a leading bounded
+    /// repetition makes the automaton slow on every word); the match start is widened by hand.
+    lead_in: bool,
     has_groups: bool,
     secret_group: Option<usize>,
     entropy: Option<f64>,
@@ -95,11 +103,7 @@ struct Rule {
 #[derive(Debug, Clone)]
 pub(crate) struct SecretRules {
     rules: Vec<Rule>,
-    keywords: AhoCorasick,
-    /// For each keyword pattern, the rules it gates.
-    gated: Vec<Vec<usize>>,
-    /// Rules without keywords, run on every text.
-    ungated: Vec<usize>,
+    gate: KeywordGate,
     global: Vec<Allowlist>,
     report: RuleReport,
 }
@@ -173,16 +177,11 @@ impl SecretRules {
             }
         }
         report.loaded = rules.len();
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .map_err(|e| DlpError::Rules(format!("keywords: {e}")))?;
+        let gate = KeywordGate::new(keywords, gated, ungated)
+            .map_err(|_| DlpError::Rules("too many distinct keyword prefixes".to_owned()))?;
         Ok(SecretRules {
             rules,
-            keywords,
-            gated,
-            ungated,
+            gate,
             global,
             report,
         })
@@ -196,14 +195,7 @@ impl SecretRules {
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let bytes = text.as_bytes();
         let mut run = vec![false; self.rules.len()];
-        for &i in &self.ungated {
-            run[i] = true;
-        }
-        for m in self.keywords.find_overlapping_iter(bytes) {
-            for &i in &self.gated[m.pattern().as_usize()] {
-                run[i] = true;
-            }
-        }
+        self.gate.mark(bytes, &mut run);
         for (rule, _) in self.rules.iter().zip(&run).filter(|(_, run)| **run) {
             self.scan_rule(rule, text, out);
         }
@@ -227,7 +219,17 @@ impl SecretRules {
             if secret.is_empty() || rule.entropy.is_some_and(|min| checks::shannon_entropy(secret) <= min) {
                 continue;
             }
-            let line_start = bytes[..whole.start()]
+            // Leftmost-first: with the lead-in, the match would have started as far left as it reaches.
+            let mut whole_start = whole.start();
+            if rule.lead_in {
+                let floor = whole_start.saturating_sub(LEAD_IN_MAX);
+                while whole_start > floor
+                    && matches!(bytes[whole_start - 1], b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'_' | b'.' | b'-')
+                {
+                    whole_start -= 1;
+                }
+            }
+            let line_start = bytes[..whole_start]
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |p| p + 1);
@@ -237,7 +239,7 @@ impl SecretRules {
                 .map_or(bytes.len(), |p| whole.end() + p);
             let candidate = Candidate {
                 secret,
-                whole: &bytes[whole.start()..whole.end()],
+                whole: &bytes[whole_start..whole.end()],
                 line: &bytes[line_start..line_end],
             };
             let rule_id = rule.finding_rule.trim_start_matches("secret.");
@@ -259,7 +261,8 @@ impl SecretRules {
 fn compile_rule(raw: RawRule) -> Result<Rule, String> {
     let _ = (raw.description, raw.tags);
     let pattern = raw.regex.ok_or_else(|| "no regex".to_owned())?;
-    let regex = compile(&pattern)?;
+    let stripped = pattern.strip_prefix(LEAD_IN).map(|rest| format!("(?i){rest}"));
+    let regex = compile(stripped.as_deref().unwrap_or(&pattern))?;
     let mut allowlists = Vec::new();
     for list in raw.allowlist.into_iter().chain(raw.allowlists) {
         allowlists.extend(Allowlist::compile(list)?);
@@ -271,6 +274,7 @@ fn compile_rule(raw: RawRule) -> Result<Rule, String> {
     Ok(Rule {
         finding_rule: format!("secret.{}", raw.id),
         has_groups: groups > 0,
+        lead_in: stripped.is_some(),
         regex,
         secret_group: raw.secret_group.filter(|&g| g > 0),
         entropy: raw.entropy.filter(|&e| e > 0.0),

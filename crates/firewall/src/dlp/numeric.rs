@@ -120,7 +120,13 @@ fn interpret(text: &str, run: &[Group], first: bool, last: bool, span_start: usi
         sep_buf[k] = &bytes[g.sep_start..g.start];
     }
     let (digits, lens, seps) = (&digit_buf[..count], &len_buf[..run.len()], &sep_buf[1..run.len()]);
-    let shape = Shape { digits, lens, seps, plus, open_paren };
+    let shape = Shape {
+        digits,
+        lens,
+        seps,
+        plus,
+        open_paren,
+    };
     let end = tail.end;
     // Cards, SSNs and addresses start at their first digit: a `(` before them is punctuation.
     let bare = |entity, score| {
@@ -137,10 +143,8 @@ fn interpret(text: &str, run: &[Group], first: bool, last: bool, span_start: usi
     if !plus && card_layout(lens, seps) && checks::card_number(digits) {
         return bare(Entity::CardNumber, 1.0);
     }
-    if !plus {
-        if let Some(score) = ssn(text, &shape, head.start, end) {
-            return bare(Entity::Ssn, score);
-        }
+    if !plus && let Some(score) = ssn(text, &shape, head.start, end) {
+        return bare(Entity::Ssn, score);
     }
     let phone_end = match ext {
         Some(e) if last => phone_extension_end(bytes, e).unwrap_or(end),

@@ -69,7 +69,11 @@ pub fn fill(template: &str, rng: &mut Rng) -> Filled {
         let slot = &rest[open + 2..open + close];
         let (value, entity) = value(slot.trim(), rng);
         if let Some(entity) = entity {
-            truths.push(Truth { entity, start: text.len(), end: text.len() + value.len() });
+            truths.push(Truth {
+                entity,
+                start: text.len(),
+                end: text.len() + value.len(),
+            });
         }
         text.push_str(&value);
         rest = &rest[open + close + 2..];
@@ -91,30 +95,125 @@ fn value(slot: &str, rng: &mut Rng) -> (String, Option<Entity>) {
 }
 
 const FIRST: &[&str] = &[
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Wei",
-    "Fatima", "Olga", "Hiroshi", "Priya", "Carlos", "Ana", "Mohammed", "Chloé", "Søren", "Zoë", "Ngozi",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "Wei",
+    "Fatima",
+    "Olga",
+    "Hiroshi",
+    "Priya",
+    "Carlos",
+    "Ana",
+    "Mohammed",
+    "Chloé",
+    "Søren",
+    "Zoë",
+    "Ngozi",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Nguyen",
-    "O'Brien", "Müller", "Kowalski", "Tanaka", "Okafor", "Van der Berg", "Smith-Jones", "Łukasz", "Iyer",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Nguyen",
+    "O'Brien",
+    "Müller",
+    "Kowalski",
+    "Tanaka",
+    "Okafor",
+    "Van der Berg",
+    "Smith-Jones",
+    "Łukasz",
+    "Iyer",
 ];
 const STREETS: &[&str] = &[
-    "Main", "Oak", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Sunset", "Park", "5th", "42nd", "King",
+    "Main",
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Elm",
+    "Washington",
+    "Lake",
+    "Hill",
+    "Sunset",
+    "Park",
+    "5th",
+    "42nd",
+    "King",
 ];
-const STREET_KINDS: &[&str] = &["Street", "St.", "Avenue", "Ave", "Road", "Blvd", "Lane", "Drive", "Way", "Court"];
+const STREET_KINDS: &[&str] = &[
+    "Street", "St.", "Avenue", "Ave", "Road", "Blvd", "Lane", "Drive", "Way", "Court",
+];
 const CITIES: &[&str] = &[
-    "Springfield", "New York", "Los Angeles", "Chicago", "Houston", "London", "Berlin", "Paris", "Tokyo", "São Paulo",
-    "Zürich", "Mumbai", "Lagos", "Sydney", "Toronto",
+    "Springfield",
+    "New York",
+    "Los Angeles",
+    "Chicago",
+    "Houston",
+    "London",
+    "Berlin",
+    "Paris",
+    "Tokyo",
+    "São Paulo",
+    "Zürich",
+    "Mumbai",
+    "Lagos",
+    "Sydney",
+    "Toronto",
 ];
-const COUNTRIES: &[&str] =
-    &["United States", "Germany", "France", "Japan", "Brazil", "India", "Nigeria", "Canada", "United Kingdom", "Côte d'Ivoire"];
+const COUNTRIES: &[&str] = &[
+    "United States",
+    "Germany",
+    "France",
+    "Japan",
+    "Brazil",
+    "India",
+    "Nigeria",
+    "Canada",
+    "United Kingdom",
+    "Côte d'Ivoire",
+];
 const ORGS: &[&str] = &[
-    "Acme Corp", "Globex", "Initech", "Umbrella Inc.", "Stark Industries", "Wayne Enterprises", "Contoso Ltd",
-    "Fabrikam", "Northwind Traders", "3M", "7-Eleven", "Twenty First Century Fox",
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Inc.",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Contoso Ltd",
+    "Fabrikam",
+    "Northwind Traders",
+    "3M",
+    "7-Eleven",
+    "Twenty First Century Fox",
 ];
 const DOMAINS: &[&str] = &[
-    "example.com", "gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "acme-corp.org", "mail.example.co.uk",
-    "uni.edu", "company.io", "web.de", "orange.fr", "proton.me",
+    "example.com",
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "acme-corp.org",
+    "mail.example.co.uk",
+    "uni.edu",
+    "company.io",
+    "web.de",
+    "orange.fr",
+    "proton.me",
 ];
 const STATES: &[&str] = &["CA", "NY", "TX", "FL", "IL", "WA", "MA", "OR"];
 
@@ -123,9 +222,22 @@ fn name(rng: &mut Rng) -> String {
 }
 
 fn address(rng: &mut Rng) -> String {
-    let street = format!("{} {} {}", rng.range(1, 99999), rng.pick(STREETS), rng.pick(STREET_KINDS));
-    let unit = if rng.chance(40) { format!(" {} {}", rng.pick(&["Apt.", "Suite", "Unit", "#"]), rng.range(1, 999)) } else { String::new() };
-    let zip = if rng.chance(20) { format!("{}-{}", rng.digits(5), rng.digits(4)) } else { rng.digits(5) };
+    let street = format!(
+        "{} {} {}",
+        rng.range(1, 99999),
+        rng.pick(STREETS),
+        rng.pick(STREET_KINDS)
+    );
+    let unit = if rng.chance(40) {
+        format!(" {} {}", rng.pick(&["Apt.", "Suite", "Unit", "#"]), rng.range(1, 999))
+    } else {
+        String::new()
+    };
+    let zip = if rng.chance(20) {
+        format!("{}-{}", rng.digits(5), rng.digits(4))
+    } else {
+        rng.digits(5)
+    };
     format!("{street}{unit}, {}, {} {zip}", rng.pick(CITIES), rng.pick(STATES))
 }
 
@@ -143,15 +255,38 @@ fn plain(slot: &str, rng: &mut Rng) -> String {
         "city" => rng.pick(CITIES).to_owned(),
         "country" => rng.pick(COUNTRIES).to_owned(),
         "state_abbr" => rng.pick(STATES).to_owned(),
-        "zipcode" => if rng.chance(25) { format!("{}-{}", rng.digits(5), rng.digits(4)) } else { rng.digits(5) },
-        "postcode" => rng.pick(&["SW1A 1AA", "10115", "75008", "100-0001", "M5V 3L9", "2000", "94105"]).to_owned(),
+        "zipcode" => {
+            if rng.chance(25) {
+                format!("{}-{}", rng.digits(5), rng.digits(4))
+            } else {
+                rng.digits(5)
+            }
+        }
+        "postcode" => rng
+            .pick(&["SW1A 1AA", "10115", "75008", "100-0001", "M5V 3L9", "2000", "94105"])
+            .to_owned(),
         "organization" => rng.pick(ORGS).to_owned(),
         "age" => rng.range(1, 99).to_string(),
         "year" => rng.range(1900, 2030).to_string(),
         "date_of_birth" => match rng.below(3) {
-            0 => format!("{:02}/{:02}/{}", rng.range(1, 12), rng.range(1, 28), rng.range(1930, 2010)),
-            1 => format!("{}-{:02}-{:02}", rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28)),
-            _ => format!("{} {}, {}", rng.pick(&["March", "July", "October"]), rng.range(1, 28), rng.range(1930, 2010)),
+            0 => format!(
+                "{:02}/{:02}/{}",
+                rng.range(1, 12),
+                rng.range(1, 28),
+                rng.range(1930, 2010)
+            ),
+            1 => format!(
+                "{}-{:02}-{:02}",
+                rng.range(1930, 2010),
+                rng.range(1, 12),
+                rng.range(1, 28)
+            ),
+            _ => format!(
+                "{} {}, {}",
+                rng.pick(&["March", "July", "October"]),
+                rng.range(1, 28),
+                rng.range(1930, 2010)
+            ),
         },
         "date_time" => format!(
             "{}-{:02}-{:02} {:02}:{:02}:{:02}",
@@ -163,14 +298,23 @@ fn plain(slot: &str, rng: &mut Rng) -> String {
             rng.range(0, 59)
         ),
         "day_of_week" => rng.pick(&["Monday", "Tuesday", "Friday", "Sunday"]).to_owned(),
-        "url" => format!("https://www.{}/{}?id={}", rng.pick(DOMAINS), rng.pick(&["photos", "p", "files/share"]), rng.digits(6)),
+        "url" => format!(
+            "https://www.{}/{}?id={}",
+            rng.pick(DOMAINS),
+            rng.pick(&["photos", "p", "files/share"]),
+            rng.digits(6)
+        ),
         "us_driver_license" => match rng.below(3) {
             0 => format!("{}{}", rng.pick(&["A", "D", "H", "S"]), rng.digits(7)),
             1 => rng.digits(9),
             _ => format!("{}{}", rng.pick(&["F", "K"]), rng.digits(12)),
         },
-        "job" => rng.pick(&["software engineer", "nurse", "accountant", "teacher"]).to_owned(),
-        "nationality" | "nation_woman" | "nation_plural" => rng.pick(&["French", "Japanese", "Nigerian", "Brazilian"]).to_owned(),
+        "job" => rng
+            .pick(&["software engineer", "nurse", "accountant", "teacher"])
+            .to_owned(),
+        "nationality" | "nation_woman" | "nation_plural" => {
+            rng.pick(&["French", "Japanese", "Nigerian", "Brazilian"]).to_owned()
+        }
         _ => rng.pick(FIRST).to_owned(),
     }
 }
@@ -187,7 +331,11 @@ fn card(rng: &mut Rng) -> String {
         6 => (rng.pick(&["300", "305", "36", "38"]).into(), 14),
         7 => (rng.pick(&["3528", "3589", "35"]).into(), 16),
         8 => (rng.pick(&["2131", "1800"]).into(), 15),
-        9 => (rng.pick(&["5018", "5020", "5038", "56", "58", "6304", "6759", "6761"]).into(), *[12, 16, 19].get(rng.below(3)).unwrap_or(&16)),
+        9 => (
+            rng.pick(&["5018", "5020", "5038", "56", "58", "6304", "6759", "6761"])
+                .into(),
+            *[12, 16, 19].get(rng.below(3)).unwrap_or(&16),
+        ),
         _ => ("62".into(), 16),
     };
     let mut digits = prefix;
@@ -200,7 +348,12 @@ fn card(rng: &mut Rng) -> String {
         (6..=7, 14) => format!("{} {} {}", &digits[..4], &digits[4..10], &digits[10..]),
         (sep, _) => {
             let sep = if sep == 8 { " " } else { "-" };
-            digits.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(sep)
+            digits
+                .as_bytes()
+                .chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(sep)
         }
     }
 }
@@ -212,10 +365,14 @@ fn luhn(digits: &str) -> bool {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// An SSN the SSA could have issued, mostly dashed (as Faker writes it).
@@ -255,8 +412,20 @@ fn phone(rng: &mut Rng) -> String {
     let ext_len = rng.range(3, 5);
     let ext = format!("x{}", rng.digits(ext_len));
     match rng.below(20) {
-        16 => format!("({}) {} {}", rng.pick(&["0161", "0117", "0131", "0121"]), rng.digits(3), rng.digits(4)),
-        17 => format!("0{} {} {} {} {}", rng.range(1, 9), rng.digits(2), rng.digits(2), rng.digits(2), rng.digits(2)),
+        16 => format!(
+            "({}) {} {}",
+            rng.pick(&["0161", "0117", "0131", "0121"]),
+            rng.digits(3),
+            rng.digits(4)
+        ),
+        17 => format!(
+            "0{} {} {} {} {}",
+            rng.range(1, 9),
+            rng.digits(2),
+            rng.digits(2),
+            rng.digits(2),
+            rng.digits(2)
+        ),
         18 => format!("+44(0){} {} {}", rng.range(20, 29), rng.digits(4), rng.digits(4)),
         19 => format!("0{}{} {}", rng.range(3, 9), rng.digits(3), rng.digits(6)),
         0 => format!("{area}{exchange}{line}"),
@@ -271,7 +440,14 @@ fn phone(rng: &mut Rng) -> String {
         10 => format!("+1 ({area}) {exchange}-{line}"),
         11 => format!("+44 20 {} {}", rng.digits(4), rng.digits(4)),
         12 => format!("+49 30 {}", rng.digits(8)),
-        13 => format!("+33 {} {} {} {} {}", rng.range(1, 9), rng.digits(2), rng.digits(2), rng.digits(2), rng.digits(2)),
+        13 => format!(
+            "+33 {} {} {} {} {}",
+            rng.range(1, 9),
+            rng.digits(2),
+            rng.digits(2),
+            rng.digits(2),
+            rng.digits(2)
+        ),
         14 => format!("+91 {}{} {}", rng.range(6, 9), rng.digits(4), rng.digits(5)),
         _ => format!("+61 {} {} {}", rng.range(2, 8), rng.digits(4), rng.digits(4)),
     }
@@ -281,40 +457,76 @@ fn phone(rng: &mut Rng) -> String {
 fn iban(rng: &mut Rng) -> String {
     let (country, bban) = match rng.below(8) {
         0 => ("DE", rng.digits(18)),
-        1 => ("GB", format!("{}{}", rng.pick(&["NWBK", "BARC", "MIDL", "WEST"]), rng.digits(14))),
-        2 => ("FR", format!("{}{}{}", rng.digits(10), rng.pick(&["0", "A", "M"]), rng.digits(12))),
+        1 => (
+            "GB",
+            format!("{}{}", rng.pick(&["NWBK", "BARC", "MIDL", "WEST"]), rng.digits(14)),
+        ),
+        2 => (
+            "FR",
+            format!("{}{}{}", rng.digits(10), rng.pick(&["0", "A", "M"]), rng.digits(12)),
+        ),
         3 => ("ES", rng.digits(20)),
         4 => ("IT", format!("{}{}", rng.pick(&["X", "A", "K"]), rng.digits(22))),
-        5 => ("NL", format!("{}{}", rng.pick(&["ABNA", "INGB", "RABO"]), rng.digits(10))),
+        5 => (
+            "NL",
+            format!("{}{}", rng.pick(&["ABNA", "INGB", "RABO"]), rng.digits(10)),
+        ),
         6 => ("CH", rng.digits(17)),
         _ => ("PL", rng.digits(24)),
     };
     // Faker's default bank provider writes 21-character GB IBANs (one digit short of the registry).
-    let (country, bban) = if rng.chance(15) { ("GB", format!("{}{}", rng.pick(&["WEST", "ABCD"]), rng.digits(13))) } else { (country, bban) };
+    let (country, bban) = if rng.chance(15) {
+        ("GB", format!("{}{}", rng.pick(&["WEST", "ABCD"]), rng.digits(13)))
+    } else {
+        (country, bban)
+    };
     let check = 98 - mod97(&format!("{bban}{country}00"));
     let iban = format!("{country}{check:02}{bban}");
     if rng.chance(50) {
         iban
     } else {
-        iban.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+        iban.as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 fn mod97(s: &str) -> u32 {
     s.bytes().fold(0, |rem, b| {
-        let v = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A') + 10 };
-        if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 }
+        let v = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        }
     })
 }
 
 fn ip(rng: &mut Rng) -> String {
     match rng.below(10) {
-        0..=6 => format!("{}.{}.{}.{}", rng.range(1, 223), rng.below(256), rng.below(256), rng.range(1, 254)),
+        0..=6 => format!(
+            "{}.{}.{}.{}",
+            rng.range(1, 223),
+            rng.below(256),
+            rng.below(256),
+            rng.range(1, 254)
+        ),
         7..=8 => {
             let groups: Vec<String> = (0..8).map(|_| format!("{:x}", rng.below(0x10000))).collect();
             groups.join(":")
         }
         _ if rng.chance(50) => format!("2001:db8::{:x}:{:x}", rng.below(0x10000), rng.range(1, 0xffff)),
-        _ => format!("{:x}:{:x}:{:x}::", rng.range(0x2000, 0x3fff), rng.below(0x10000), rng.range(1, 0xffff)),
+        _ => format!(
+            "{:x}:{:x}:{:x}::",
+            rng.range(0x2000, 0x3fff),
+            rng.below(0x10000),
+            rng.range(1, 0xffff)
+        ),
     }
 }
