@@ -329,7 +329,7 @@ fn synthetic_benign() -> Vec<String> {
         for o in OBJECTS {
             for p in PLACES {
                 for q in QUESTIONS {
-                    if k % 31 == 0 {
+                    if k.is_multiple_of(31) {
                         out.push(q.replace("{v}", v).replace("{o}", o).replace("{p}", p));
                     }
                     k += 1;

@@ -259,9 +259,9 @@ fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
         }
         if letters >= 4 {
             evasion.spaced_runs += 1;
-            for m in i + 1..last {
+            for (m, slot) in chars.iter_mut().enumerate().take(last).skip(i + 1) {
                 if !alnum(m) && alnum(m - 1) && alnum(m + 1) {
-                    chars[m].0 = DROPPED;
+                    slot.0 = DROPPED;
                 }
             }
         }

@@ -40,7 +40,7 @@ pub fn held_out(text: &str) -> bool {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h % 5 == 0
+    h.is_multiple_of(5)
 }
 
 /// Requests used to fill the jailbreak templates' slots, rotated by template.
