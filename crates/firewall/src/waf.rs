@@ -12,7 +12,7 @@ mod decode;
 mod rules;
 mod ssrf;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -64,6 +64,9 @@ pub struct WafRules {
     keywords: AhoCorasick,
     /// For each keyword pattern id, the rules it wakes up.
     keyword_rules: Vec<Vec<usize>>,
+    /// Single-byte keywords (`;`, `<`, `'`) are checked with a byte-presence table instead of the
+    /// automaton: they occur everywhere, and reporting each occurrence would dominate the scan.
+    byte_rules: Vec<(u8, Vec<usize>)>,
     /// Rules without keywords: they run on every text.
     unconditional: Vec<usize>,
     ssrf: Option<ssrf::SsrfRule>,
@@ -93,11 +96,19 @@ impl WafRules {
         let mut words: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unconditional = Vec::new();
+        let mut byte_rules: Vec<(u8, Vec<usize>)> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
                 unconditional.push(index);
             }
             for word in &rule.keywords {
+                if let [byte] = word.as_bytes() {
+                    match byte_rules.iter_mut().find(|(b, _)| b == byte) {
+                        Some((_, list)) => list.push(index),
+                        None => byte_rules.push((*byte, vec![index])),
+                    }
+                    continue;
+                }
                 let slot = match words.iter().position(|w| w == word) {
                     Some(slot) => slot,
                     None => {
@@ -109,8 +120,23 @@ impl WafRules {
                 keyword_rules[slot].push(index);
             }
         }
-        // A full DFA: overlapping search over a few hundred short keywords is the hot loop on benign text.
+        // Leftmost-longest, non-overlapping search keeps the automaton's prefilter (overlapping search
+        // cannot use one and was most of a benign scan). A keyword found inside a longer one is then not
+        // reported, so the longer one wakes the shorter one's rules too.
+        for (outer, word) in words.iter().enumerate() {
+            for (inner, other) in words.iter().enumerate() {
+                if inner != outer && word.contains(other.as_str()) {
+                    let extra = keyword_rules[inner].clone();
+                    keyword_rules[outer].extend(extra);
+                }
+            }
+        }
+        for list in &mut keyword_rules {
+            list.sort_unstable();
+            list.dedup();
+        }
         let keywords = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| WafError::Keywords(e.to_string()))?;
@@ -118,6 +144,7 @@ impl WafRules {
             rules,
             keywords,
             keyword_rules,
+            byte_rules,
             unconditional,
             ssrf,
         })
@@ -139,14 +166,29 @@ impl WafRules {
     #[must_use]
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let decoded = Decoded::new(text);
+        // Per rule: woken at all, and woken by a multi-byte keyword (or always), so searched in full.
         let mut wanted = vec![false; self.rules.len()];
+        let mut full = vec![false; self.rules.len()];
         for &index in &self.unconditional {
             wanted[index] = true;
+            full[index] = true;
+        }
+        let mut present = [false; 256];
+        for &b in &decoded.bytes {
+            present[usize::from(b)] = true;
+        }
+        for (byte, list) in &self.byte_rules {
+            if present[usize::from(*byte)] {
+                for &index in list {
+                    wanted[index] = true;
+                }
+            }
         }
         let mut saw_scheme = false;
-        for hit in self.keywords.find_overlapping_iter(&decoded.bytes) {
+        for hit in self.keywords.find_iter(&decoded.bytes) {
             for &index in &self.keyword_rules[hit.pattern().as_usize()] {
                 wanted[index] = true;
+                full[index] = true;
             }
         }
         if self.ssrf.is_some() {
@@ -156,17 +198,19 @@ impl WafRules {
         let sql_view = wants(View::Sql).then(|| rules::strip_sql_comments(&decoded.bytes));
         let shell_view = wants(View::Shell).then(|| rules::shell_words(&decoded.bytes));
         let mut findings = Vec::new();
-        for (rule, _) in self.rules.iter().zip(&wanted).filter(|(_, w)| **w) {
+        for ((rule, _), full) in self.rules.iter().zip(&wanted).zip(&full).filter(|((_, w), _)| **w) {
             let derived = match rule.view {
                 View::Sql => sql_view.as_ref(),
                 View::Shell => shell_view.as_ref(),
                 View::Decoded => None,
             };
             let haystack = derived.map_or(decoded.bytes.as_slice(), |(bytes, _)| bytes.as_slice());
-            let Some(m) = rule.regex.find(haystack) else { continue };
+            let Some((m_start, m_end)) = rule.find(haystack, !full) else {
+                continue;
+            };
             let (start, end) = match derived {
-                Some((_, map)) => (map_back(map, m.start()), map_back(map, m.end())),
-                None => (m.start(), m.end()),
+                Some((_, map)) => (map_back(map, m_start), map_back(map, m_end)),
+                None => (m_start, m_end),
             };
             let (start, end) = decoded.source_span(start, end);
             findings.push(rule.finding(start, end));

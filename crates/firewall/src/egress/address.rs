@@ -152,8 +152,12 @@ fn classify_domain(name: &str) -> AddressClass {
     if METADATA_NAMES.contains(&name.as_str()) {
         return AddressClass::Metadata;
     }
-    // An opaque host (`gopher://0x7f.1/`) was not IPv4-parsed by the URL parser; parse it the special way.
-    if let Ok(Host::Ipv4(v4)) = Host::parse(&name) {
+    // An opaque host (`gopher://0x7f.1/`) was not IPv4-parsed by the URL parser; parse it the special way
+    // (only when the last label could be a number: IDNA processing is not free).
+    let last = name.rsplit('.').next().unwrap_or(&name);
+    if last.starts_with(|c: char| c.is_ascii_digit())
+        && let Ok(Host::Ipv4(v4)) = Host::parse(&name)
+    {
         return classify_v4(v4);
     }
     for suffix in ECHO_DNS_SUFFIXES {

@@ -70,34 +70,32 @@ fn offset(i: usize) -> u32 {
 /// Whether a decoding round would change anything: one cheap pass, so plain text (ASCII or not) skips
 /// the offset map entirely.
 fn needs_round(bytes: &[u8]) -> bool {
+    let candidate = |b: &u8| matches!(b, b'%' | b'&' | b'\\' | 0) || *b >= 0x80;
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(step) = bytes[i..].iter().position(candidate) {
+        i += step;
         let b = bytes[i];
-        let changes = match b {
-            b'%' | b'&' | b'\\' => {
-                let (produced, consumed) = decode_at(bytes, i, i.checked_sub(1).map(|p| bytes[p]));
-                !(consumed == 1 && matches!(produced, Produced::Byte(x) if x == b))
+        if b >= 0x80 {
+            let (produced, consumed) = non_ascii(&bytes[i..]);
+            let source = std::str::from_utf8(&bytes[i..i + consumed])
+                .ok()
+                .and_then(|s| s.chars().next());
+            let unchanged = match produced {
+                Produced::Char(c) => source == Some(c),
+                Produced::Byte(x) => consumed == 1 && x == b,
+                Produced::Nothing => false,
+            };
+            if !unchanged {
+                return true;
             }
-            0 => true,
-            b if b >= 0x80 => {
-                let (produced, consumed) = non_ascii(&bytes[i..]);
-                let source = std::str::from_utf8(&bytes[i..i + consumed])
-                    .ok()
-                    .and_then(|s| s.chars().next());
-                let unchanged = match produced {
-                    Produced::Char(c) => source == Some(c),
-                    Produced::Byte(x) => consumed == 1 && x == b,
-                    Produced::Nothing => false,
-                };
-                if unchanged {
-                    i += consumed;
-                    continue;
-                }
-                true
-            }
-            _ => false,
-        };
-        if changes {
+            i += consumed;
+            continue;
+        }
+        if b == 0 {
+            return true;
+        }
+        let (produced, consumed) = decode_at(bytes, i, i.checked_sub(1).map(|p| bytes[p]));
+        if !(consumed == 1 && matches!(produced, Produced::Byte(x) if x == b)) {
             return true;
         }
         i += 1;

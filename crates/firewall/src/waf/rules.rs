@@ -116,6 +116,11 @@ pub struct RuleSpec {
     /// Why the rule exists; documentation only.
     #[serde(default)]
     pub why: Option<String>,
+    /// When the rule was woken only by single-byte keywords (`;`, `=`), search only this many bytes
+    /// around each of them (widened to whitespace) instead of the whole text: such bytes are common in
+    /// benign text and the rule's regex is the expensive part of a scan.
+    #[serde(default)]
+    pub window: Option<usize>,
 }
 
 fn default_score() -> f32 {
@@ -190,6 +195,9 @@ pub(super) struct CompiledRule {
     pub view: View,
     pub severity: Severity,
     pub score: f32,
+    pub window: Option<usize>,
+    /// The single-byte keywords, whose positions windows are centred on.
+    pub window_bytes: Vec<u8>,
 }
 
 impl CompiledRule {
@@ -211,7 +219,11 @@ impl CompiledRule {
                 id: spec.id.clone(),
                 reason: e.to_string(),
             })?;
-        let keywords = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        let keywords: Vec<String> = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        let window_bytes = keywords
+            .iter()
+            .filter_map(|k| if let [b] = k.as_bytes() { Some(*b) } else { None })
+            .collect();
         Ok(Self {
             id: spec.id,
             regex,
@@ -219,7 +231,40 @@ impl CompiledRule {
             view: spec.view,
             severity: spec.severity.into(),
             score: spec.score.clamp(0.0, 1.0),
+            window: spec.window,
+            window_bytes,
         })
+    }
+
+    /// The first match in `haystack`, searching only windows around `window_bytes` when `windowed`.
+    pub fn find(&self, haystack: &[u8], windowed: bool) -> Option<(usize, usize)> {
+        let Some(radius) = self.window.filter(|_| windowed) else {
+            return self.regex.find(haystack).map(|m| (m.start(), m.end()));
+        };
+        let mut covered = 0;
+        for (at, _) in haystack
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| self.window_bytes.contains(b))
+        {
+            if at < covered {
+                continue;
+            }
+            // Widen to whitespace so `^`, `$` and `\b` at a window's edge mean what they mean in the text.
+            let mut start = at.saturating_sub(radius).max(covered);
+            while start > covered && !haystack[start - 1].is_ascii_whitespace() {
+                start -= 1;
+            }
+            let mut end = (at + radius).min(haystack.len());
+            while end < haystack.len() && !haystack[end].is_ascii_whitespace() {
+                end += 1;
+            }
+            if let Some(m) = self.regex.find(&haystack[start..end]) {
+                return Some((start + m.start(), start + m.end()));
+            }
+            covered = end;
+        }
+        None
     }
 
     pub fn finding(&self, start: usize, end: usize) -> Finding {

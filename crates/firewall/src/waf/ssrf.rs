@@ -7,7 +7,7 @@ use url::Url;
 
 use super::rules::RuleTune;
 use super::severity_finding;
-use crate::egress::{AddressClass, url_target};
+use crate::egress::AddressClass;
 use crate::finding::{Finding, Severity};
 
 /// The id users disable or tune SSRF detection by.
@@ -36,6 +36,9 @@ impl SsrfRule {
     pub fn scan<'a>(&'a self, text: &'a [u8]) -> impl Iterator<Item = (Finding, usize, usize)> + 'a {
         separators(text).take(MAX_URLS).filter_map(move |sep| {
             let (start, end) = url_bounds(text, sep)?;
+            if obviously_public(&text[start..end]) {
+                return None;
+            }
             let candidate = std::str::from_utf8(&text[start..end]).ok()?;
             let class = target(candidate)?;
             let severity = self.severity.unwrap_or(match class {
@@ -83,11 +86,47 @@ fn url_bounds(text: &[u8], sep: usize) -> Option<(usize, usize)> {
     (len > 0).then_some((start, authority + len))
 }
 
+/// Names under these suffixes, or equal to them, can be internal whatever the rest says.
+const SUSPECT_SUFFIXES: &[&[u8]] = &[
+    b"localhost",
+    b".internal",
+    b".local",
+    b".nip.io",
+    b".sslip.io",
+    b".xip.io",
+    b".traefik.me",
+    b"localtest.me",
+    b".goog",
+];
+
+/// A plain `scheme://name.tld` (letters in the last label, no userinfo, no IP literal, no suspect name)
+/// cannot be internal without DNS, so it skips URL parsing, which is most of a benign scan's SSRF cost.
+fn obviously_public(url: &[u8]) -> bool {
+    let Some(sep) = url.windows(3).position(|w| w == b"://") else {
+        return false;
+    };
+    let authority = &url[sep + 3..];
+    if authority
+        .iter()
+        .any(|b| matches!(b, b'@' | b'[' | b'%' | b'\\') || !b.is_ascii())
+    {
+        return false;
+    }
+    let host = authority.split(|b| *b == b':').next().unwrap_or(authority);
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    let last = host.rsplit(|b| *b == b'.').next().unwrap_or(host);
+    let alphabetic_tld = last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic) && !last.starts_with(b"0x");
+    let suspect = SUSPECT_SUFFIXES.iter().any(|s| host.ends_with(s)) || host == b"metadata" || host == b"instance-data";
+    host.contains(&b'.') && alphabetic_tld && !suspect
+}
+
 /// The internal class of the URL's host, if internal.
 fn target(candidate: &str) -> Option<AddressClass> {
+    let url = Url::parse(candidate).ok()?;
     // `file://` has no network target; `file:///etc/passwd` is the LFI rules' business.
-    if Url::parse(candidate).ok()?.scheme() == "file" {
+    if url.scheme() == "file" {
         return None;
     }
-    url_target(candidate).filter(|c| c.is_internal())
+    let class = crate::egress::classify_host(&url.host()?);
+    class.is_internal().then_some(class)
 }
