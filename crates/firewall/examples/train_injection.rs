@@ -19,7 +19,7 @@ use std::error::Error;
 use warden_firewall::injection::model::{Model, for_each_feature, sigmoid};
 use warden_firewall::normalize::normalize;
 
-const BITS: u8 = 18;
+const BITS: u8 = 16;
 const EPOCHS: usize = 15;
 const LEARNING_RATE: f32 = 0.3;
 const L2: f32 = 1e-5;
