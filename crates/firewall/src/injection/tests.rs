@@ -197,3 +197,9 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn detector_is_shareable_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<InjectionDetector>();
+}
