@@ -200,3 +200,34 @@ fn a_user_rule_file_replaces_the_default_rules() {
     assert!(DlpDetector::with_gitleaks("[[rules]]\nid = 1").is_err());
     assert!(DlpDetector::with_gitleaks("[[rules]]\nid = \"a\"\nregx = 'typo'").is_err());
 }
+
+#[test]
+fn a_lead_in_rule_finds_a_secret_longer_than_its_search_window() {
+    let toml = r#"
+        [[rules]]
+        id = "acme-long"
+        regex = '''(?i)[\w.-]{0,50}?(?:acme)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|:)[\x60'"\s=]{0,5}([a-z0-9]{600,700})(?:[\x60'"\s;]|$)'''
+        keywords = ["acme"]
+        [[rules]]
+        id = "acme-open-ended"
+        regex = '''(?i)[\w.-]{0,50}?(?:acme)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|:)[\x60'"\s=]{0,5}([a-z0-9]{20,})(?:[\x60'"\s;]|\\[nr]|$)'''
+        keywords = ["acme"]
+    "#;
+    let Ok(detector) = DlpDetector::with_gitleaks(toml) else {
+        unreachable!("the file parses")
+    };
+    let secret: String = (0..650)
+        .map(|i| char::from(b"abcdefghij0123456789"[(i * 7 + i / 3) % 20]))
+        .collect();
+    for prefix in ["", "some words before. ", &"x ".repeat(300)] {
+        let text = format!("{prefix}my_acme_token = \"{secret}\" and more");
+        let findings = detector.scan(&text);
+        let spans: Vec<&str> = findings.iter().map(|f| &text[f.start..f.end]).collect();
+        assert_eq!(
+            spans,
+            [secret.as_str(), secret.as_str()],
+            "prefix of {} bytes",
+            prefix.len()
+        );
+    }
+}

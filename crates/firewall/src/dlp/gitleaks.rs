@@ -25,6 +25,10 @@ const LEAD_IN_MAX: usize = 50;
 /// Compiled regexes are bounded so a hostile rule file cannot make construction take unbounded memory.
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
 
+/// How far after a keyword a lead-in rule's match can end: the generated rules allow 20 bytes of
+/// identifier, an operator, 5 bytes of quoting and a secret of at most 150 bytes.
+const WINDOW: usize = 512;
+
 /// A gitleaks configuration as the TOML spells it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -93,6 +97,8 @@ struct Rule {
     /// The rule began with gitleaks' `[\w.-]{0,50}?` lead-in, compiled without it (a leading bounded
     /// repetition makes the automaton slow on every word); the match start is widened by hand.
     lead_in: bool,
+    /// The rule can be searched in a window after each keyword (see [`windowed`]).
+    windowed: bool,
     has_groups: bool,
     secret_group: Option<usize>,
     entropy: Option<f64>,
@@ -195,20 +201,61 @@ impl SecretRules {
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let bytes = text.as_bytes();
         let mut run = vec![false; self.rules.len()];
-        self.gate.mark(bytes, &mut run);
-        for (rule, _) in self.rules.iter().zip(&run).filter(|(_, run)| **run) {
-            self.scan_rule(rule, text, out);
+        let mut found = Vec::new();
+        self.gate.mark(bytes, &mut run, &mut found);
+        // Rules with the lead-in match at one of their keywords: search only a window after each.
+        let mut windows: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
+        for &(at, k) in &found {
+            for &r in self.gate.rules_of(k) {
+                if self.rules[r].windowed {
+                    windows[r].push(at);
+                }
+            }
+        }
+        for (i, rule) in self.rules.iter().enumerate().filter(|(i, _)| run[*i]) {
+            if rule.windowed && !windows[i].is_empty() {
+                windows[i].sort_unstable();
+                self.scan_windows(rule, text, &windows[i], out);
+            } else {
+                self.scan_rule(rule, text, 0, bytes.len(), out);
+            }
         }
     }
 
-    fn scan_rule(&self, rule: &Rule, text: &str, out: &mut Vec<Finding>) {
-        let bytes = text.as_bytes();
+    /// Searches `[keyword − 16, keyword + WINDOW)` around each keyword occurrence, windows merged. A
+    /// match that reaches a window's end could be cut short there, so that window is searched again
+    /// to the end of the text.
+    fn scan_windows(&self, rule: &Rule, text: &str, starts: &[usize], out: &mut Vec<Finding>) {
+        let len = text.len();
+        let mut i = 0;
+        while i < starts.len() {
+            let from = starts[i].saturating_sub(16);
+            let mut to = (starts[i] + WINDOW).min(len);
+            i += 1;
+            while i < starts.len() && starts[i].saturating_sub(16) <= to {
+                to = (starts[i] + WINDOW).min(len);
+                i += 1;
+            }
+            if let Some(cut) = self.scan_rule(rule, text, from, to, out) {
+                self.scan_rule(rule, text, cut, len, out);
+            }
+        }
+    }
+
+    /// Reports the rule's matches from `from` on, searching `text[..to]`. A match ending exactly at
+    /// `to < text.len()` may have been cut short: its start is returned for the caller to search on.
+    fn scan_rule(&self, rule: &Rule, text: &str, from: usize, to: usize, out: &mut Vec<Finding>) -> Option<usize> {
+        let full = text.as_bytes();
+        let bytes = &full[..to];
         let mut locs = rule.regex.capture_locations();
-        let mut at = 0;
+        let mut at = from;
         while at <= bytes.len() {
             let Some(whole) = rule.regex.captures_read_at(&mut locs, bytes, at) else {
                 break;
             };
+            if whole.end() == to && to < full.len() {
+                return Some(whole.start());
+            }
             at = if whole.end() > whole.start() {
                 whole.end()
             } else {
@@ -233,14 +280,14 @@ impl SecretRules {
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |p| p + 1);
-            let line_end = bytes[whole.end()..]
+            let line_end = full[whole.end()..]
                 .iter()
                 .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| whole.end() + p);
+                .map_or(full.len(), |p| whole.end() + p);
             let candidate = Candidate {
                 secret,
                 whole: &bytes[whole_start..whole.end()],
-                line: &bytes[line_start..line_end],
+                line: &full[line_start..line_end],
             };
             let rule_id = rule.finding_rule.trim_start_matches("secret.");
             let global = self
@@ -255,6 +302,7 @@ impl SecretRules {
             finding.rule.clone_from(&rule.finding_rule);
             out.push(finding);
         }
+        None
     }
 }
 
@@ -275,11 +323,24 @@ fn compile_rule(raw: RawRule) -> Result<Rule, String> {
         finding_rule: format!("secret.{}", raw.id),
         has_groups: groups > 0,
         lead_in: stripped.is_some(),
+        windowed: stripped.as_deref().is_some_and(windowed),
         regex,
         secret_group: raw.secret_group.filter(|&g| g > 0),
         entropy: raw.entropy.filter(|&e| e > 0.0),
         allowlists,
     })
+}
+
+/// Whether a lead-in rule can be searched in a window after each keyword instead of the whole text:
+/// its match starts at the keyword, and it ends in gitleaks' terminator `(?:[\x60'"\s;]|\\[nr]|$)`,
+/// so a window that cuts a match short still yields a match ending at the cut (which is then searched
+/// again without the window), as long as no counted repetition needs more bytes than the window has.
+fn windowed(stripped: &str) -> bool {
+    let terminated = stripped.ends_with(r#"(?:[\x60'"\s;]|\\[nr]|$)"#);
+    let counts = stripped
+        .split(['{', ',', '}'])
+        .filter_map(|part| part.parse::<usize>().ok());
+    terminated && counts.into_iter().all(|n| n <= WINDOW / 2)
 }
 
 /// Where the secret is in a match: the `secretGroup` if set, else the first group that matched

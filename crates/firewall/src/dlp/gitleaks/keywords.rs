@@ -92,12 +92,17 @@ impl KeywordGate {
         })
     }
 
-    /// Sets `run[rule]` for every rule to run on `text`.
-    pub(crate) fn mark(&self, text: &[u8], run: &mut [bool]) {
+    /// The rules keyword `k` gates.
+    pub(crate) fn rules_of(&self, k: usize) -> &[usize] {
+        &self.rules[k]
+    }
+
+    /// Sets `run[rule]` for every rule to run on `text`, and records where each keyword occurs as
+    /// `(position, keyword)` in `found`.
+    pub(crate) fn mark(&self, text: &[u8], run: &mut [bool], found: &mut Vec<(usize, usize)>) {
         for &rule in &self.ungated {
             run[rule] = true;
         }
-        let mut seen = vec![false; self.keywords.len()];
         let lower = text.to_ascii_lowercase();
         // The hot loop: one bit test per byte; the rare hit is handled out of line so the loop keeps
         // its few values in registers.
@@ -105,13 +110,13 @@ impl KeywordGate {
         for i in 0..lower.len().saturating_sub(1) {
             let p = usize::from(lower[i]) << 8 | usize::from(lower[i + 1]);
             if starts[p >> 6] >> (p & 63) & 1 != 0 {
-                self.hit(&lower, i, p, &mut seen, run);
+                self.hit(&lower, i, p, run, found);
             }
         }
     }
 
     #[inline(never)]
-    fn hit(&self, lower: &[u8], i: usize, p: usize, seen: &mut [bool], run: &mut [bool]) {
+    fn hit(&self, lower: &[u8], i: usize, p: usize, run: &mut [bool], found: &mut Vec<(usize, usize)>) {
         let slot = self.pairs[p];
         if slot == 0 {
             return;
@@ -119,12 +124,12 @@ impl KeywordGate {
         let here = head(&lower[i..lower.len().min(i + 4)]);
         for &k in &self.buckets[usize::from(slot) - 1] {
             let (kw_head, kw_mask) = self.heads[k];
-            if seen[k] || here & kw_mask != kw_head {
+            if here & kw_mask != kw_head {
                 continue;
             }
             let keyword = &self.keywords[k];
             if lower.len() - i >= keyword.len() && lower[i..i + keyword.len()] == keyword[..] {
-                seen[k] = true;
+                found.push((i, k));
                 for &rule in &self.rules[k] {
                     run[rule] = true;
                 }
