@@ -183,8 +183,9 @@ impl SecretRules {
             }
         }
         report.loaded = rules.len();
-        let gate = KeywordGate::new(keywords, gated, ungated)
+        let mut gate = KeywordGate::new(keywords, gated, ungated)
             .map_err(|_| DlpError::Rules("too many distinct keyword prefixes".to_owned()))?;
+        gate.track_positions(|r| rules.get(r).is_some_and(|rule| rule.windowed));
         Ok(SecretRules {
             rules,
             gate,

@@ -9,8 +9,10 @@
 pub(crate) struct KeywordGate {
     /// One bit per byte pair that starts a keyword: 8 KiB, so the per-byte test stays in L1 cache.
     starts: Box<[u64; 1024]>,
-    /// For each byte pair, 1 + the index of its bucket in `buckets`, or 0 if no keyword starts so.
-    pairs: Vec<u16>,
+    /// For each 64-bit word of `starts`, how many bits the words before it have: a set bit's rank
+    /// (its word's base plus the set bits below it in the word) is its bucket's index, so a hit costs
+    /// no lookup in a 64 Ki-entry table.
+    ranks: Box<[u16; 1024]>,
     /// Keyword indexes by first byte pair.
     buckets: Vec<Vec<usize>>,
     keywords: Vec<Vec<u8>>,
@@ -18,6 +20,9 @@ pub(crate) struct KeywordGate {
     /// compared as one integer before the full comparison.
     heads: Vec<(u32, u32)>,
     rules: Vec<Vec<usize>>,
+    /// Keywords whose every occurrence is wanted (they gate a windowed rule); the others are looked
+    /// for only until first seen.
+    positional: Vec<bool>,
     /// Rules without keywords: gitleaks runs them on every text.
     ungated: Vec<usize>,
 }
@@ -81,15 +86,37 @@ impl KeywordGate {
                 starts[p / 64] |= 1 << (p % 64);
             }
         }
+        // Buckets reordered by pair value, so that a pair's rank among the set bits is its bucket.
+        let mut ordered = Vec::with_capacity(buckets.len());
+        for &slot in pairs.iter().filter(|&&slot| slot != 0) {
+            ordered.push(std::mem::take(&mut buckets[usize::from(slot) - 1]));
+        }
+        let buckets = ordered;
+        let mut ranks = Box::new([0u16; 1024]);
+        let mut total = 0u32;
+        for (word, rank) in starts.iter().zip(ranks.iter_mut()) {
+            *rank = u16::try_from(total).map_err(|_| TooManyPrefixes)?;
+            total += word.count_ones();
+        }
         Ok(KeywordGate {
             starts,
-            pairs,
+            ranks,
             buckets,
             keywords: kept,
             heads,
+            positional: vec![true; kept_rules.len()],
             rules: kept_rules,
             ungated,
         })
+    }
+
+    /// Records occurrences only of keywords gating a rule for which `wants_positions` holds.
+    pub(crate) fn track_positions(&mut self, wants_positions: impl Fn(usize) -> bool) {
+        self.positional = self
+            .rules
+            .iter()
+            .map(|rules| rules.iter().any(|&r| wants_positions(r)))
+            .collect();
     }
 
     /// The rules keyword `k` gates.
@@ -103,6 +130,7 @@ impl KeywordGate {
         for &rule in &self.ungated {
             run[rule] = true;
         }
+        let mut seen = vec![false; self.keywords.len()];
         let lower = text.to_ascii_lowercase();
         // The hot loop: one bit test per byte; the rare hit is handled out of line so the loop keeps
         // its few values in registers.
@@ -110,26 +138,38 @@ impl KeywordGate {
         for i in 0..lower.len().saturating_sub(1) {
             let p = usize::from(lower[i]) << 8 | usize::from(lower[i + 1]);
             if starts[p >> 6] >> (p & 63) & 1 != 0 {
-                self.hit(&lower, i, p, run, found);
+                self.hit(&lower, i, p, &mut seen, run, found);
             }
         }
     }
 
     #[inline(never)]
-    fn hit(&self, lower: &[u8], i: usize, p: usize, run: &mut [bool], found: &mut Vec<(usize, usize)>) {
-        let slot = self.pairs[p];
-        if slot == 0 {
-            return;
-        }
+    fn hit(
+        &self,
+        lower: &[u8],
+        i: usize,
+        p: usize,
+        seen: &mut [bool],
+        run: &mut [bool],
+        found: &mut Vec<(usize, usize)>,
+    ) {
+        let below = self.starts[p >> 6] & ((1u64 << (p & 63)) - 1);
+        let bucket = usize::from(self.ranks[p >> 6]) + below.count_ones() as usize;
         let here = head(&lower[i..lower.len().min(i + 4)]);
-        for &k in &self.buckets[usize::from(slot) - 1] {
+        for &k in &self.buckets[bucket] {
             let (kw_head, kw_mask) = self.heads[k];
-            if here & kw_mask != kw_head {
+            if here & kw_mask != kw_head || (seen[k] && !self.positional[k]) {
                 continue;
             }
             let keyword = &self.keywords[k];
             if lower.len() - i >= keyword.len() && lower[i..i + keyword.len()] == keyword[..] {
-                found.push((i, k));
+                if self.positional[k] {
+                    found.push((i, k));
+                }
+                if seen[k] {
+                    continue;
+                }
+                seen[k] = true;
                 for &rule in &self.rules[k] {
                     run[rule] = true;
                 }
