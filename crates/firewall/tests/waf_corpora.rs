@@ -75,7 +75,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 fn held_out(text: &str) -> bool {
-    fnv1a(text) % 5 == 0
+    fnv1a(text).is_multiple_of(5)
 }
 
 /// Percent-encodes every byte but ASCII alphanumerics, as GoTestWAF's URL encoder does for reserved ones.
