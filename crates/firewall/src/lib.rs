@@ -9,5 +9,7 @@ pub mod injection;
 pub mod normalize;
 pub mod waf;
 
+pub use egress::{EgressConfig, EgressError, EgressPolicy, EgressVerdict};
 pub use finding::{Finding, FindingKind, Severity};
 pub use injection::{InjectionDetector, InjectionError, scan_injection};
+pub use waf::{WafConfig, WafError, WafRules};
