@@ -14,8 +14,54 @@
 //! origin, never changed in place. Binding the index into the leaf means an event cannot be moved to
 //! another position without its leaf hash changing.
 
+use serde::Deserialize;
 use serde_json::Value;
-use warden_core::AuditEvent;
+use warden_core::{AuditEvent, AuditOutcome, Timestamp};
+
+/// Why stored leaf bytes were refused as an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeafError {
+    #[error("leaf is not the JSON of an event: {0}")]
+    Json(String),
+    #[error("leaf is not in canonical form")]
+    NotCanonical,
+}
+
+/// The fields of a leaf, exactly; anything else in the object is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLeaf {
+    action: String,
+    actor: String,
+    details: Value,
+    index: u64,
+    kind: String,
+    outcome: AuditOutcome,
+    request_id: Option<String>,
+    resource: String,
+    timestamp: i64,
+}
+
+/// Reads leaf bytes back into their index and event. Only the canonical form is accepted (the bytes
+/// must be exactly what [`leaf_bytes`] writes for the event they hold), so one event has one leaf and a
+/// reader never sees an event that differs from what was hashed.
+pub fn parse_leaf(bytes: &[u8]) -> Result<(u64, AuditEvent), LeafError> {
+    let raw: RawLeaf = serde_json::from_slice(bytes).map_err(|e| LeafError::Json(e.to_string()))?;
+    let event = AuditEvent {
+        timestamp: Timestamp::from_unix(raw.timestamp),
+        kind: raw.kind,
+        actor: raw.actor,
+        action: raw.action,
+        resource: raw.resource,
+        outcome: raw.outcome,
+        details: raw.details,
+        request_id: raw.request_id,
+    };
+    if leaf_bytes(raw.index, &event) != bytes {
+        return Err(LeafError::NotCanonical);
+    }
+    Ok((raw.index, event))
+}
 
 /// The canonical leaf bytes of `event` at position `index`.
 pub fn leaf_bytes(index: u64, event: &AuditEvent) -> Vec<u8> {

@@ -13,8 +13,12 @@
 //!   by a [`NoteSigner`] (Ed25519) and checked by [`Checkpoint::parse_and_verify`] against a verifier key
 //!   (`name+hash+base64`, [`NoteSigner::verifier_key`]); [`verify_note`] checks any signed note.
 //!   [`CheckpointError`] names every refusal.
-//! - [`leaf_bytes`]: the canonical serialization of an audit event as a leaf; [`leaf`] documents the format
+//! - [`leaf_bytes`]: the canonical serialization of an audit event as a leaf, and [`parse_leaf`] to read
+//!   one back (canonical bytes only); [`leaf`] documents the format
 //!   and offers its canonical JSON writer, [`leaf::write_canonical_json`].
+//!
+//! - [`LogVerifier`]: whole-log verification (every entry in order, then every checkpoint), naming the
+//!   first bad index or checkpoint as a [`VerifyError`].
 //!
 //! This crate does no I/O: it stores no leaves, reads no key file or clock, anchors nothing and decides
 //! nothing about retention; the server keeps the tree durable and publishes what this crate computes.
@@ -25,9 +29,11 @@ mod hash;
 pub mod leaf;
 mod proof;
 mod tree;
+mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, verify_note};
 pub use hash::{HASH_LEN, Hash, leaf_hash, node_hash, root_hash};
-pub use leaf::leaf_bytes;
+pub use leaf::{LeafError, leaf_bytes, parse_leaf};
 pub use proof::{MAX_PROOF_LEN, ProofError, decode_proof, verify_consistency, verify_inclusion};
 pub use tree::MerkleTree;
+pub use verify::{LogVerifier, VerifyError, VerifySummary};

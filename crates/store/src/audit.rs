@@ -1,5 +1,7 @@
-//! The audit log: an append-only table. `record` returns once the insert has committed, which on
-//! SQLite (`synchronous = FULL`) and PostgreSQL (`synchronous_commit` on, its default) means durable.
+//! The audit log is the ledger: every event becomes a leaf (`warden_ledger::leaf_bytes`) stored with its
+//! RFC 9162 leaf hash in `ledger_entries`. `record` returns the leaf index once the insert has committed,
+//! which on SQLite (`synchronous = FULL`) and PostgreSQL (`synchronous_commit` on, its default) means
+//! durable.
 //!
 //! Events are written by one task per store with group commit: every event that arrives while a
 //! commit is in flight goes into the next transaction together, so a burst costs one durable commit
@@ -10,15 +12,20 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
-use warden_core::{AuditError, AuditEvent, AuditOutcome, AuditSink, StoreError};
+use warden_core::{AuditError, AuditEvent, AuditSink, StoreError};
+use warden_ledger::{Hash, leaf_bytes, leaf_hash, parse_leaf};
 
-use crate::columns::{self, get, json_value, timestamp};
+use crate::columns::{self, get};
 use crate::{Backend, Store, error};
 
 /// Most events in one transaction: bounds how long the first waiter of a batch waits for the rest.
 const MAX_BATCH: usize = 256;
 /// Events waiting for the writer before `record` callers wait for room (back-pressure).
 const QUEUE: usize = 4096;
+/// Rows per INSERT statement (four parameters each, well under both databases' limits).
+const ROWS_PER_INSERT: usize = 128;
+/// The PostgreSQL advisory lock key that serializes appends across replicas ("wardenlg").
+pub(crate) const LEDGER_APPEND_LOCK: i64 = 0x7761_7264_656e_6c67;
 
 /// An event on its way to the writer, and where its id (or the failure) goes.
 #[derive(Debug)]
@@ -50,7 +57,11 @@ pub(crate) fn spawn_writer(pool: AnyPool, backend: Backend) -> mpsc::Sender<Pend
     sender
 }
 
-/// Inserts the batch in one transaction; every id, or why none was written.
+/// Appends the batch to the ledger in one transaction; every leaf index, or why none was written.
+///
+/// Indices are dense from 0: the next one is read under the write lock (SQLite's `BEGIN IMMEDIATE`, a
+/// transaction-scoped advisory lock on PostgreSQL, where several replicas append to one log), so a
+/// batch that rolls back leaves no gap and the order of indices is the order of commits.
 async fn write_batch(pool: &AnyPool, backend: Backend, batch: &[Pending]) -> Result<Vec<u64>, String> {
     let fail = |e: sqlx::Error| error::map("record audit event", e).to_string();
     let begin = match backend {
@@ -58,28 +69,54 @@ async fn write_batch(pool: &AnyPool, backend: Backend, batch: &[Pending]) -> Res
         Backend::Postgres => "BEGIN",
     };
     let mut transaction: Transaction<'static, Any> = pool.begin_with(begin).await.map_err(fail)?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for pending in batch {
-        let event = &pending.event;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO audit_events (timestamp, kind, actor, action, resource, outcome, details, \
-             request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(event.timestamp.unix())
-        .bind(event.kind.as_str())
-        .bind(event.actor.as_str())
-        .bind(event.action.as_str())
-        .bind(event.resource.as_str())
-        .bind(event.outcome.as_str())
-        .bind(event.details.to_string())
-        .bind(event.request_id.as_deref())
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LEDGER_APPEND_LOCK)
+            .execute(&mut *transaction)
+            .await
+            .map_err(fail)?;
+    }
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries")
         .fetch_one(&mut *transaction)
         .await
         .map_err(fail)?;
-        ids.push(columns::count(id, "the audit event id").map_err(|e| e.to_string())?);
+    let first = columns::count(next, "the ledger size").map_err(|e| e.to_string())?;
+    let indices: Vec<u64> = (first..).take(batch.len()).collect();
+    let leaves: Vec<(i64, Vec<u8>, Hash)> = batch
+        .iter()
+        .zip(&indices)
+        .map(|(pending, &index)| {
+            let leaf = leaf_bytes(index, &pending.event);
+            let hash = leaf_hash(&leaf);
+            (pending.event.timestamp.unix(), leaf, hash)
+        })
+        .collect();
+    // One multi-row INSERT per chunk: a statement per event costs more than the fsync being shared.
+    for (chunk_number, chunk) in leaves.chunks(ROWS_PER_INSERT).enumerate() {
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let n = row * 4;
+                format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_entries (idx, timestamp, leaf, leaf_hash) VALUES {}",
+            placeholders.join(", ")
+        );
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (offset, (timestamp, leaf, hash)) in chunk.iter().enumerate() {
+            let index = next + i64::try_from(chunk_number * ROWS_PER_INSERT + offset).unwrap_or(i64::MAX);
+            query = query
+                .bind(index)
+                .bind(*timestamp)
+                .bind(leaf.as_slice())
+                .bind(hash.as_slice());
+        }
+        query.execute(&mut *transaction).await.map_err(fail)?;
     }
     transaction.commit().await.map_err(fail)?;
-    Ok(ids)
+    Ok(indices)
 }
 
 #[async_trait]
@@ -93,49 +130,34 @@ impl AuditSink for Store {
 }
 
 impl Store {
-    /// Audit events with an id above `after_id`, oldest first, at most `limit` of them.
-    ///
-    /// On PostgreSQL ids are handed out when an insert starts, so an event may become visible after
-    /// one with a higher id: a reader following the log by `after_id` should re-read a short window.
-    pub async fn audit_events(&self, after_id: i64, limit: u32) -> Result<Vec<(i64, AuditEvent)>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after_id)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(error::during("read audit events"))?;
-        rows.iter()
-            .map(|row| Ok((get(row, "id")?, event_from_row(row)?)))
-            .collect()
+    /// Audit events from leaf index `start` on, oldest first, at most `limit` of them. Events whose
+    /// payload retention has dropped are skipped (their leaf hashes stay in the ledger).
+    pub async fn audit_events(&self, start: u64, limit: u32) -> Result<Vec<(u64, AuditEvent)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf FROM ledger_entries WHERE idx >= $1 AND leaf IS NOT NULL ORDER BY idx LIMIT $2",
+        )
+        .bind(i64::try_from(start).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(error::during("read audit events"))?;
+        rows.iter().map(event_from_row).collect()
     }
 
-    /// How many audit events are stored.
+    /// How many audit events the ledger holds (its tree size).
     pub async fn audit_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(error::during("count audit events"))?;
-        columns::count(count, "the audit event count")
+        self.ledger_size().await
     }
 }
 
-fn event_from_row(row: &AnyRow) -> Result<AuditEvent, StoreError> {
-    let outcome: String = get(row, "outcome")?;
-    Ok(AuditEvent {
-        timestamp: timestamp(row, "timestamp")?,
-        kind: get(row, "kind")?,
-        actor: get(row, "actor")?,
-        action: get(row, "action")?,
-        resource: get(row, "resource")?,
-        outcome: parse_outcome(&outcome)?,
-        details: json_value(row, "details")?,
-        request_id: get(row, "request_id")?,
-    })
-}
-
-fn parse_outcome(text: &str) -> Result<AuditOutcome, StoreError> {
-    [AuditOutcome::Success, AuditOutcome::Failure, AuditOutcome::Denied]
-        .into_iter()
-        .find(|outcome| outcome.as_str() == text)
-        .ok_or_else(|| StoreError::Corrupt("column `outcome` is not a known audit outcome".into()))
+fn event_from_row(row: &AnyRow) -> Result<(u64, AuditEvent), StoreError> {
+    let index = columns::count(get(row, "idx")?, "a ledger index")?;
+    let leaf: Vec<u8> = get(row, "leaf")?;
+    let (stated, event) = parse_leaf(&leaf).map_err(|e| StoreError::Corrupt(format!("ledger entry {index}: {e}")))?;
+    if stated != index {
+        return Err(StoreError::Corrupt(format!(
+            "ledger entry {index} names index {stated}"
+        )));
+    }
+    Ok((index, event))
 }

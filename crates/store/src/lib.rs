@@ -9,8 +9,10 @@
 //!   [`CredentialRepository`](warden_identity::repo::CredentialRepository),
 //!   [`TokenRepository`](warden_identity::repo::TokenRepository),
 //!   [`KeyRepository`](warden_identity::repo::KeyRepository) and
-//!   [`AuditSink`](warden_core::AuditSink), plus [`Store::audit_events`] and [`Store::audit_count`]
-//!   to read the audit log back, and the policy versions and just-in-time grants
+//!   [`AuditSink`](warden_core::AuditSink) by appending every event to the ledger (leaf bytes and
+//!   hashes, [`LedgerEntry`]), plus [`Store::audit_events`] and [`Store::audit_count`] to read the
+//!   audit log back, the ledger's checkpoints and sealed keys ([`CheckpointRecord`],
+//!   [`LedgerKeysRecord`]), and the policy versions and just-in-time grants
 //!   ([`PolicyVersion`], [`GrantRecord`]) the decision path reads, and the vault's sealed secrets
 //!   ([`SecretRecord`], [`SecretVersionRecord`], [`SecretGrantRecord`]).
 //! - [`Backend`]: which database a store talks to.
@@ -21,7 +23,7 @@
 //! traits promise to settle (single-use challenges, refresh spending, the CA, failed-attempt counts)
 //! are settled by single atomic statements or constraints, never by read-then-write in Rust.
 //!
-//! This crate decides nothing: it does not hash, verify, expire or authorize; it stores what the
+//! This crate decides nothing: apart from computing leaf hashes as it appends, it does not hash, verify, expire or authorize; it stores what the
 //! identity logic hands it and reports failures as [`warden_core::StoreError`], with messages that
 //! never contain a stored or queried value. It knows nothing about HTTP.
 
@@ -32,6 +34,7 @@ mod connect;
 mod credentials;
 mod error;
 mod keys;
+mod ledger;
 mod migrate;
 mod policy;
 pub mod testing;
@@ -39,5 +42,6 @@ mod tokens;
 mod vault;
 
 pub use connect::{Backend, Store};
+pub use ledger::{CheckpointRecord, LedgerEntry, LedgerKeysRecord};
 pub use policy::{GrantRecord, PolicyFile, PolicyVersion};
 pub use vault::{SecretGrantRecord, SecretKindCount, SecretRecord, SecretUpdate, SecretVersionRecord};

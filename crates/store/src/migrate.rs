@@ -34,6 +34,11 @@ const SQLITE: &[Migration] = &[
         name: "vault",
         sql: include_str!("../migrations/sqlite/0003_vault.sql"),
     },
+    Migration {
+        version: 4,
+        name: "ledger",
+        sql: include_str!("../migrations/sqlite/0004_ledger.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -51,6 +56,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "vault",
         sql: include_str!("../migrations/postgres/0003_vault.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "ledger",
+        sql: include_str!("../migrations/postgres/0004_ledger.sql"),
     },
 ];
 
@@ -74,6 +84,10 @@ impl Store {
         };
         let known = migrations.last().map_or(0, |m| m.version);
         while self.apply_next(migrations, known).await? {}
+        let moved = self.import_legacy_audit_events().await?;
+        if moved > 0 {
+            tracing::info!(events = moved, "moved audit events written before the ledger into it");
+        }
         Ok(())
     }
 

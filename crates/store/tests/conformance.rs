@@ -37,6 +37,8 @@ mod audit;
 mod credentials;
 #[path = "conformance/keys.rs"]
 mod keys;
+#[path = "conformance/ledger.rs"]
+mod ledger;
 #[path = "conformance/migrations.rs"]
 mod migrations;
 #[path = "conformance/policy.rs"]
@@ -186,6 +188,9 @@ conformance! {
         keys::settings_upsert,
         audit::audit_events_round_trip,
         audit::audit_burst_is_recorded_whole,
+        ledger::checkpoints_are_stored_once_per_size,
+        ledger::ledger_keys_have_one_winner,
+        ledger::retention_keeps_leaf_hashes,
         policy::policy_versions_newest_wins,
         policy::grants_live_revoke_and_purge,
         vault::secrets_round_trip_and_rotate,
@@ -197,6 +202,8 @@ conformance! {
     ],
     db: [
         audit::audit_events_survive_reopening,
+        ledger::two_writers_share_one_dense_log,
+        ledger::pre_ledger_audit_rows_move_in,
         migrations::newer_schema_is_refused,
     ],
     fresh: [

@@ -41,3 +41,45 @@ fn no_request_id_is_null_and_the_index_is_bound() {
     );
     assert_ne!(leaf_bytes(1, &event), bytes);
 }
+
+#[test]
+fn a_leaf_reads_back_to_its_index_and_event() {
+    let event = AuditEvent::new(
+        Timestamp::from_unix(1_764_000_000),
+        "vault.read",
+        "agent-1",
+        AuditOutcome::Success,
+    )
+    .resource("secret:openai")
+    .detail("version", 3)
+    .detail("nested", json!({"z": [1.5, "é"], "a": null}));
+    let bytes = leaf_bytes(7, &event);
+    assert_eq!(super::parse_leaf(&bytes), Ok((7, event)));
+}
+
+#[test]
+fn only_canonical_leaves_are_accepted() {
+    let event = AuditEvent::new(Timestamp::from_unix(5), "k", "a", AuditOutcome::Failure);
+    let canonical = String::from_utf8_lossy(&leaf_bytes(1, &event)).into_owned();
+    // The same JSON with a space, reordered keys, an extra field or a changed byte is not this leaf.
+    let spaced = canonical.replacen(',', ", ", 1);
+    let reordered = format!(
+        "{}{}",
+        canonical.replacen(r#"{"action":"k","#, "{", 1).trim_end_matches('}'),
+        r#","action":"k"}"#
+    );
+    let extra = canonical.replacen('{', r#"{"extra":1,"#, 1);
+    for text in [spaced.as_str(), reordered.as_str()] {
+        assert_eq!(
+            super::parse_leaf(text.as_bytes()),
+            Err(super::LeafError::NotCanonical),
+            "{text}"
+        );
+    }
+    assert!(matches!(
+        super::parse_leaf(extra.as_bytes()),
+        Err(super::LeafError::Json(_))
+    ));
+    assert!(matches!(super::parse_leaf(b"not json"), Err(super::LeafError::Json(_))));
+    assert!(matches!(super::parse_leaf(b"{}"), Err(super::LeafError::Json(_))));
+}
