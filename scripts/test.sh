@@ -29,6 +29,18 @@ else
   unset WARDEN_TEST_POSTGRES_URL
   skipped+=("PostgreSQL suites (no server at 127.0.0.1:5432; install postgresql to run them)")
 fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; then
+  echo "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null 2>&1 || true
+  for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  export WARDEN_TEST_REDIS_URL=${WARDEN_TEST_REDIS_URL:-redis://127.0.0.1:6379}
+  echo "Redis: $WARDEN_TEST_REDIS_URL"
+else
+  unset WARDEN_TEST_REDIS_URL
+  skipped+=("Redis rate-limit suites (no server at 127.0.0.1:6379; install redis-server to run them)")
+fi
 # The vault's database-rotation tests log in with passwords, which `trust` rules never check: one rule
 # makes members of the role `warden_password_login` (only those tests' roles) use SCRAM over TCP.
 # Without it those tests skip their login checks, loudly.

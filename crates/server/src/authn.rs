@@ -13,9 +13,18 @@ use crate::extract::Caller;
 use crate::state::AppState;
 
 /// Verifies `token` as one of `kinds`, checks revocation and the agent's status, and yields the
-/// caller. Passports are verified through the cache; other tokens are verified in full each time.
-pub async fn caller_from_token(state: &AppState, token: &str, kinds: &[TokenKind]) -> Result<Caller, ApiError> {
-    let claims = verify_any(state, token, kinds)?;
+/// caller. Passports are verified through the cache; other tokens are verified in full each time,
+/// unless the admit step verified this very token for this request (`admitted`, its claims).
+pub async fn caller_from_token(
+    state: &AppState,
+    token: &str,
+    admitted: Option<Claims>,
+    kinds: &[TokenKind],
+) -> Result<Caller, ApiError> {
+    let claims = match admitted {
+        Some(claims) if kinds.contains(&claims.typ) => claims,
+        _ => verify_any(state, token, kinds)?,
+    };
     if state.with_revocations(|r| r.is_revoked(&claims)) {
         return Err(TokenError::Revoked.into());
     }

@@ -13,6 +13,8 @@ use warden_identity::password::{LockoutPolicy, PasswordPolicy};
 
 use crate::database_rotation::{AdminUrl, DatabaseRotation, MAX_GRACE};
 
+pub mod rate_limits;
+
 /// The address Warden listens on when nothing says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7070";
 
@@ -54,6 +56,8 @@ pub struct RawConfig {
     pub ca: RawCa,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub rate_limits: rate_limits::RawRateLimits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +217,8 @@ pub struct Config {
     pub vault: VaultConfig,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// The admit step's rate limits.
+    pub rate_limits: rate_limits::RateLimits,
 }
 
 /// Values that may come from the environment or the command line, which win over the file.
@@ -224,10 +230,13 @@ pub struct Overrides {
     pub log_format: Option<String>,
     /// `vault.database_rotation.admin_url` (it carries a password, hence [`Secret`]).
     pub db_rotation_url: Option<Secret>,
+    /// `rate_limits.redis_url` (it may carry a password, hence [`Secret`]).
+    pub redis_url: Option<Secret>,
 }
 
 impl Overrides {
-    /// `WARDEN_LISTEN`, `WARDEN_STORE_URL`, `WARDEN_LOG`, `WARDEN_LOG_FORMAT`, `WARDEN_DB_ROTATION_URL`.
+    /// `WARDEN_LISTEN`, `WARDEN_STORE_URL`, `WARDEN_LOG`, `WARDEN_LOG_FORMAT`, `WARDEN_DB_ROTATION_URL`,
+    /// `WARDEN_REDIS_URL`.
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Overrides {
@@ -236,6 +245,7 @@ impl Overrides {
             log_level: var("WARDEN_LOG"),
             log_format: var("WARDEN_LOG_FORMAT"),
             db_rotation_url: var("WARDEN_DB_ROTATION_URL").map(Secret::new),
+            redis_url: var("WARDEN_REDIS_URL").map(Secret::new),
         }
     }
 
@@ -247,6 +257,7 @@ impl Overrides {
             log_level: self.log_level.or(lower.log_level),
             log_format: self.log_format.or(lower.log_format),
             db_rotation_url: self.db_rotation_url.or(lower.db_rotation_url),
+            redis_url: self.redis_url.or(lower.redis_url),
         }
     }
 }
@@ -347,6 +358,7 @@ impl Config {
             .database_rotation
             .map(|raw| database_rotation(raw, overrides.db_rotation_url))
             .transpose()?;
+        let rate_limits = rate_limits::resolve(raw.rate_limits, overrides.redis_url)?;
         Ok(Config {
             data_dir: data_dir.to_path_buf(),
             listen,
@@ -369,6 +381,7 @@ impl Config {
                 .or(raw.log.level)
                 .unwrap_or_else(|| "info".to_owned()),
             log_format,
+            rate_limits,
         })
     }
 }

@@ -37,8 +37,9 @@ pub enum ApiError {
     /// Account lockout after repeated failures.
     #[error("the account is locked for {retry_after} more seconds after repeated failed logins")]
     Locked { retry_after: u64 },
-    #[error("rate limited")]
-    TooManyRequests { retry_after: u64 },
+    /// A rate limit of the admit step; `limit` names the rule and its rate, never the caller's key.
+    #[error("rate limit exceeded: {limit}; retry after {retry_after} s")]
+    TooManyRequests { retry_after: u64, limit: String },
     /// A dependency (store, audit log) is down: nothing is granted.
     #[error("{0}")]
     Unavailable(String),
@@ -133,7 +134,7 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         match self {
-            ApiError::Locked { retry_after } | ApiError::TooManyRequests { retry_after } => {
+            ApiError::Locked { retry_after } | ApiError::TooManyRequests { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             ApiError::Unauthorized(_) => {

@@ -149,7 +149,9 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(parts)? {
-            return crate::authn::caller_from_token(state, token, &[TokenKind::Access, TokenKind::Passport]).await;
+            let admitted = crate::admit::verified_claims(parts, token);
+            let kinds = [TokenKind::Access, TokenKind::Passport];
+            return crate::authn::caller_from_token(state, token, admitted, &kinds).await;
         }
         if let Some(cert) = parts.extensions.get::<PeerCertificate>().cloned() {
             return crate::authn::caller_from_certificate(state, &cert.0).await;

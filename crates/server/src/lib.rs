@@ -6,10 +6,12 @@
 //! - [`init`]: the data directory (configuration, example policy, master key, admin token).
 //! - [`serve`]: building the [`state::AppState`] and running the server with graceful shutdown.
 //! - [`routes::app`]: the axum `Router`, for tests that call it with `oneshot`.
+//! - [`admit`]: the admit step, GCRA rate limits in process or in Redis.
 //!
 //! Logic lives in the domain crates; this crate only turns HTTP into calls on them and their answers
 //! into HTTP. Errors become HTTP in exactly one place, [`error::ApiError`].
 
+pub mod admit;
 mod authn;
 pub mod config;
 pub mod database_rotation;

@@ -72,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::admit::middleware))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn(request_id))

@@ -163,6 +163,8 @@ pub async fn serve_on(
         }
         None => {
             tracing::info!(address = %local, "Warden listening");
+            // The peer address is the client IP of the admit step's per-IP rate limits.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await

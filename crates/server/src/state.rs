@@ -53,6 +53,8 @@ pub struct Inner {
     unloadable_policy_version: Mutex<Option<i64>>,
     /// Secret reads that failed the integrity check since start (`/v1/vault/stats`).
     decrypt_failures: std::sync::atomic::AtomicU64,
+    /// The admit step's rules and budgets.
+    pub admit: crate::admit::Admit,
 }
 
 /// The master key in use, and during a rotation the one being retired (which still opens what has
@@ -103,6 +105,7 @@ impl AppState {
             leeway: parts.config.auth.clock_skew.get(),
         };
         let cache = VerifiedCache::new(VERIFIED_TOKEN_CACHE_SIZE);
+        let admit = crate::admit::Admit::new(&parts.config.rate_limits);
         AppState(Arc::new(Inner {
             config: parts.config,
             store: parts.store,
@@ -126,6 +129,7 @@ impl AppState {
             seen_policy_files: Mutex::new(Some(parts.policy_files)),
             unloadable_policy_version: Mutex::new(None),
             decrypt_failures: std::sync::atomic::AtomicU64::new(0),
+            admit,
         }))
     }
 

@@ -120,6 +120,7 @@ pub async fn serve(
                 if let Some(cert) = &peer_certificate {
                     request.extensions_mut().insert(cert.clone());
                 }
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 request.map(axum::body::Body::new)
             });
             let connection = Builder::new(TokioExecutor::new())

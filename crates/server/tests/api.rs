@@ -47,3 +47,6 @@ mod database_rotation;
 
 #[path = "api/grants.rs"]
 mod grants;
+
+#[path = "api/rate_limits.rs"]
+mod rate_limits;

@@ -169,6 +169,7 @@ async fn api_key_login(state: &AppState, key: &Secret, rid: &str) -> Result<Logi
         )
         .await);
     };
+    state.admit.api_key_login(&record.id).await?;
     let agent = match live_agent(state, &record.agent_id).await {
         Ok(agent) => agent,
         Err(error) => return Err(refuse(state, "auth.login", &record.agent_id, "agent not active", rid, error).await),
@@ -529,7 +530,8 @@ pub async fn token_exchange(
     request_id: RequestId,
     ApiJson(body): ApiJson<TokenExchangeRequest>,
 ) -> Result<Json<PassportResponse>, ApiError> {
-    let subject = crate::authn::caller_from_token(&state, body.subject_token.expose(), &[TokenKind::Passport]).await?;
+    let subject =
+        crate::authn::caller_from_token(&state, body.subject_token.expose(), None, &[TokenKind::Passport]).await?;
     let Some(subject_claims) = subject.claims else {
         return Err(ApiError::unauthorized("the subject token is not a passport"));
     };

@@ -99,6 +99,7 @@ pub async fn authorize(
     ApiQuery(query): ApiQuery<ExplainQuery>,
     ApiJson(body): ApiJson<AuthorizeRequest>,
 ) -> Result<Json<DecisionView>, ApiError> {
+    state.admit.action(&caller.agent.id, &body.action).await?;
     let ask = Ask::of(&state, &caller, query.explain, request_id).await?;
     let view = decide_and_record(&state, &ask, body).await?;
     Ok(Json(view))
@@ -125,6 +126,9 @@ pub async fn authorize_batch(
     }
     for (i, request) in body.requests.iter().enumerate() {
         validate(request).map_err(|e| ApiError::bad_request(format!("requests[{i}].{e}")))?;
+    }
+    for request in &body.requests {
+        state.admit.action(&caller.agent.id, &request.action).await?;
     }
     let ask = Ask::of(&state, &caller, query.explain, request_id).await?;
     let mut results = Vec::with_capacity(body.requests.len());

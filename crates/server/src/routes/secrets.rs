@@ -191,6 +191,7 @@ pub async fn put(
                 tags: body.tags.as_slice(),
             },
         };
+        state.admit.action(&caller.agent.id, WRITE).await?;
         let decision = decide(&state, caller, WRITE, &name, target).await?;
         if !decision.is_allow() {
             return Err(refuse(&state, caller, WRITE, "secret.stored", &name, &decision, &request_id).await);
@@ -283,6 +284,7 @@ pub async fn read(
     };
     let name = SecretName::new(name)?;
     let secret = state.store.secret(name.as_str()).await?;
+    state.admit.action(&caller.agent.id, READ).await?;
     let decision = decide(&state, &caller, READ, &name, Target::of(secret.as_ref())).await?;
     if !decision.is_allow() {
         return Err(refuse(&state, &caller, READ, "secret.read", &name, &decision, &request_id).await);

@@ -37,6 +37,7 @@ pub(super) async fn managed(
     let name = SecretName::new(name)?;
     let secret = state.store.secret(name.as_str()).await?;
     if let AdminOrCaller::Agent(caller) = who {
+        state.admit.action(&caller.agent.id, action).await?;
         let decision = decide(state, caller, action, &name, Target::of(secret.as_ref())).await?;
         if !decision.is_allow() {
             return Err(refuse(state, caller, action, kind, &name, &decision, request_id).await);
