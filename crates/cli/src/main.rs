@@ -1,13 +1,14 @@
 //! The `warden` binary: `serve` and `init` run Warden itself; `policy validate|test` work offline on
-//! policy files (`policy.rs`); the other commands, `policy simulate` and `secret` (`secret.rs`) among
+//! policy files (`policy.rs`); `ledger verify|export --data-dir` read a ledger offline (`ledger.rs`); the other commands, `policy simulate` and `secret` (`secret.rs`) among
 //! them, talk to a running Warden over its HTTP API (`WARDEN_ADDR`, `WARDEN_TOKEN`), as Vault's CLI does.
 //!
 //! Exit status: 0 on success, 1 on any error (usage errors included), and for the commands whose
 //! answer is a verdict a code of its own: `authorize` exits 2 on deny, `policy simulate
-//! --fail-on-change` exits 3 when a decision would change.
+//! --fail-on-change` exits 3 when a decision would change. `ledger verify` exits 1 on any inconsistency.
 
 mod authorize;
 mod client;
+mod ledger;
 mod policy;
 mod secret;
 
@@ -60,6 +61,9 @@ enum Command {
     /// The vault as a whole: statistics, master-key rotation.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// The audit ledger: checkpoints, proofs, offline verification and export.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Revoke a token.
     Revoke {
         /// The token to revoke.
@@ -198,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = match cli.command {
         Command::Authorize(args) => return authorize::run(args).await,
         Command::Policy(command) => return policy::run(command).await,
+        Command::Ledger(command) => return ledger::run(command).await,
         Command::Secret(command) => secret::run(command).await,
         Command::Serve(args) => serve_command(args).await,
         Command::Init(args) => {

@@ -13,6 +13,8 @@ mod authorize_cli;
 mod durability;
 #[path = "e2e/first_start.rs"]
 mod first_start;
+#[path = "e2e/ledger_cli.rs"]
+mod ledger_cli;
 #[path = "e2e/lifecycle.rs"]
 mod lifecycle;
 #[path = "e2e/master_key_rotation.rs"]

@@ -13,6 +13,7 @@ use warden_identity::password::{LockoutPolicy, PasswordPolicy};
 
 use crate::database_rotation::{AdminUrl, DatabaseRotation, MAX_GRACE};
 
+pub mod ledger;
 pub mod rate_limits;
 
 /// The address Warden listens on when nothing says otherwise.
@@ -58,6 +59,10 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub rate_limits: rate_limits::RawRateLimits,
+    #[serde(default)]
+    pub audit: ledger::RawAudit,
+    #[serde(default)]
+    pub ledger: ledger::RawLedger,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -219,6 +224,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The admit step's rate limits.
     pub rate_limits: rate_limits::RateLimits,
+    pub audit: ledger::AuditConfig,
+    pub ledger: ledger::LedgerConfig,
 }
 
 /// Values that may come from the environment or the command line, which win over the file.
@@ -382,6 +389,8 @@ impl Config {
                 .unwrap_or_else(|| "info".to_owned()),
             log_format,
             rate_limits,
+            audit: ledger::resolve_audit(raw.audit)?,
+            ledger: ledger::resolve_ledger(raw.ledger)?,
         })
     }
 }

@@ -226,3 +226,12 @@ impl From<IdentityError> for ApiError {
         }
     }
 }
+
+impl From<crate::ledger::LedgerError> for ApiError {
+    fn from(error: crate::ledger::LedgerError) -> Self {
+        match error {
+            crate::ledger::LedgerError::Store(e) => e.into(),
+            other => ApiError::Unavailable(format!("ledger: {other}")),
+        }
+    }
+}

@@ -19,6 +19,7 @@ pub mod error;
 mod extract;
 pub mod init;
 mod keys;
+pub mod ledger;
 pub mod master_key;
 mod metrics;
 mod openapi;

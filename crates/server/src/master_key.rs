@@ -50,6 +50,8 @@ pub enum RotationError {
     Init(#[from] init::InitError),
     #[error("{0}")]
     Canary(#[from] crate::vault::CanaryError),
+    #[error("ledger keys: {0}")]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 /// What a rotation (or its resumption) did.
@@ -65,7 +67,7 @@ pub struct Rotated {
     pub unreadable: Vec<String>,
 }
 
-/// Step 2: signing keys and the CA key under `new`, in one transaction.
+/// Step 2: signing keys and the CA key under `new`, in one transaction, then the ledger keys.
 async fn reseal_keys(
     store: &Store,
     old: &MasterKey,
@@ -82,7 +84,8 @@ async fn reseal_keys(
         Some(record) => reseal_ca(&record, old, new, entropy)?.map(|r| r.sealed_key),
         None => None,
     };
-    Ok(store.replace_key_seals(&signing, ca.as_deref()).await?)
+    let resealed = store.replace_key_seals(&signing, ca.as_deref()).await?;
+    Ok(resealed + crate::ledger::Ledger::reseal(store, old, new, entropy).await?)
 }
 
 /// Step 4: every vault record not yet wrapped by `new`, re-wrapped from `old`.

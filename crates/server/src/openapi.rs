@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies, secrets};
+use crate::routes::{agents, auth, authorize, credentials, grants, ledger, ops, policies, secrets};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -21,8 +21,10 @@ use crate::routes::{agents, auth, authorize, credentials, grants, ops, policies,
         grants::create, grants::list, grants::revoke, grants::delegate,
         secrets::put, secrets::read, secrets::list, secrets::share, secrets::unshare, secrets::rotate,
         secrets::delete, secrets::expiring, secrets::stats, crate::master_key::rotate,
+        ledger::checkpoint, ledger::sign_checkpoint, ledger::checkpoints, ledger::verifier_key, ledger::inclusion,
+        ledger::consistency, ledger::entries, ledger::entry,
     ),
-    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ops"))
+    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ledger"), (name = "ops"))
 )]
 pub struct ApiDoc;
 

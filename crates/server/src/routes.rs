@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authorize;
 pub mod credentials;
 pub mod grants;
+pub mod ledger;
 pub mod ops;
 pub mod policies;
 pub mod secrets;
@@ -69,6 +70,16 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/vault/stats", get(secrets::stats))
         .route("/v1/vault/rotate-master-key", post(crate::master_key::rotate))
         .route("/v1/keys/rotate", post(ops::rotate_keys))
+        .route(
+            "/v1/ledger/checkpoint",
+            get(ledger::checkpoint).post(ledger::sign_checkpoint),
+        )
+        .route("/v1/ledger/checkpoints", get(ledger::checkpoints))
+        .route("/v1/ledger/verifier-key", get(ledger::verifier_key))
+        .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
+        .route("/v1/ledger/proof/consistency", get(ledger::consistency))
+        .route("/v1/ledger/entries", get(ledger::entries))
+        .route("/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

@@ -39,6 +39,8 @@ pub enum StartError {
     MasterRotation(crate::master_key::RotationError),
     #[error("signing keys: {0}")]
     Keys(KeySetupError),
+    #[error("ledger: {0}")]
+    Ledger(#[from] crate::ledger::LedgerError),
     #[error("{0}")]
     Tls(#[from] TlsError),
     #[error("cannot listen on {address}: {reason}")]
@@ -112,6 +114,9 @@ pub async fn build_state_with(
     crate::vault::ensure_canary(&store, &master, entropy.as_ref())
         .await
         .map_err(StartError::Vault)?;
+    let ledger =
+        crate::ledger::Ledger::load_or_create(&store, &master, &config.ledger.origin, clock.now(), entropy.as_ref())
+            .await?;
     let revocations = RevocationList::from_revocations(store.revocations(clock.now()).await?);
     let (policy, policy_files) = crate::policy::initial(&store, &config.data_dir, clock.now()).await?;
     let cost = config.auth.argon2;
@@ -133,6 +138,7 @@ pub async fn build_state_with(
         admin_token: admin_token.to_owned(),
         policy,
         policy_files,
+        ledger,
     }))
 }
 
@@ -153,6 +159,7 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let tasks = spawn_background(state.clone());
+    let ledger_tasks = crate::ledger::spawn_ledger_tasks(state.clone());
     let app = crate::routes::app(state.clone());
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     match &state.config.tls {
@@ -175,6 +182,7 @@ pub async fn serve_on(
         }
     }
     tasks.abort();
+    ledger_tasks.abort();
     // Closing the store lets SQLite checkpoint its WAL into the database file: a stopped Warden leaves
     // a self-contained `warden.db`, and the next start (even one refused, say for a wrong master key)
     // has nothing to replay into it.

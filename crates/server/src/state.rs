@@ -42,6 +42,8 @@ pub struct Inner {
     pub ca: CertificateAuthority,
     pub expect: Expectations,
     pub cache: VerifiedCache,
+    /// The audit ledger's keys and tree (appends go through [`AppState::audit`]).
+    pub ledger: crate::ledger::Ledger,
     keyring: RwLock<Arc<Keyring>>,
     revocations: RwLock<RevocationList>,
     admin_token_hash: [u8; 32],
@@ -81,6 +83,7 @@ pub struct Parts {
     pub policy: ActivePolicy,
     /// The data directory's policy files as read at start.
     pub policy_files: Vec<PolicyFile>,
+    pub ledger: crate::ledger::Ledger,
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -121,6 +124,7 @@ impl AppState {
             ca: parts.ca,
             expect,
             cache,
+            ledger: parts.ledger,
             keyring: RwLock::new(Arc::new(parts.keyring)),
             revocations: RwLock::new(parts.revocations),
             admin_token_hash: sha256(parts.admin_token.as_bytes()),
@@ -233,8 +237,11 @@ impl AppState {
         bool::from(sha256(presented.as_bytes()).ct_eq(&self.admin_token_hash))
     }
 
-    /// Records an audit event; if it cannot be made durable the request fails with 503.
+    /// Appends an audit event to the ledger and answers its leaf index once it is durable; if it cannot
+    /// be made durable the request fails with 503 (fail closed). Identifiers are keyed and payloads
+    /// dropped as configured before the event becomes a leaf.
     pub async fn audit(&self, event: AuditEvent) -> Result<u64, ApiError> {
+        let event = self.ledger.shape(event, &self.config.audit);
         Ok(self.store.record(event).await?)
     }
 

@@ -50,3 +50,6 @@ mod grants;
 
 #[path = "api/rate_limits.rs"]
 mod rate_limits;
+
+#[path = "api/ledger.rs"]
+mod ledger;

@@ -460,7 +460,7 @@ impl Api {
     /// Every audit event, paging through `/v1/events`.
     pub async fn all_events(&self, admin: &str) -> Vec<Value> {
         let mut events = Vec::new();
-        let mut after = 0_i64;
+        let mut after = -1_i64; // "after" is the last index seen; the log starts at 0
         for _ in 0..1000 {
             let reply = self
                 .get(&format!("/v1/events?after={after}&limit=1000"), Some(admin))

@@ -23,8 +23,10 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
     crate::vault::check_canary(&state.store, &state.master_keys()).await?;
+    // The ledger is reachable and its stored entries form a tree without holes.
+    let size = state.ledger.synced(&state.store).await?.size();
     Ok(Json(
-        json!({ "status": "ready", "store": state.store.backend().as_str(), "kid": state.keyring().current().kid() }),
+        json!({ "status": "ready", "store": state.store.backend().as_str(), "kid": state.keyring().current().kid(), "ledger_size": size }),
     ))
 }
 
@@ -70,7 +72,7 @@ pub struct EventQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub index: i64,
+    pub index: u64,
     #[schema(value_type = Object)]
     pub event: AuditEvent,
 }
@@ -85,7 +87,11 @@ pub async fn events(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("`limit` must be between 1 and 1000"));
     }
-    let events = state.store.audit_events(query.after.unwrap_or(0), limit).await?;
+    // `after` is the last index the caller has seen; without it the log is read from its first entry.
+    let start = query
+        .after
+        .map_or(0, |after| u64::try_from(after).map_or(0, |a| a.saturating_add(1)));
+    let events = state.store.audit_events(start, limit).await?;
     Ok(Json(
         events
             .into_iter()
