@@ -4,7 +4,8 @@
 //! that long at most before the admit step applies `on_backend_error`.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
@@ -14,6 +15,10 @@ use super::gcra::Limit;
 use crate::config::rate_limits::RedisSettings;
 
 const SCRIPT: &str = include_str!("gcra.lua");
+
+/// After a failure Redis is left alone this long: meanwhile every check fails at once, so an outage
+/// costs each request nothing rather than a timeout per rule.
+const REST_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// Why Redis gave no answer. The messages never carry the URL (it may hold a password).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -26,6 +31,8 @@ pub enum BackendError {
     Redis(String),
     #[error("Redis answered the rate-limit script with something unexpected: {0}")]
     Answer(String),
+    #[error("Redis failed less than {REST_AFTER_FAILURE:?} ago and is not asked again yet")]
+    Resting,
 }
 
 pub struct Redis {
@@ -34,6 +41,9 @@ pub struct Redis {
     script: redis::Script,
     prefix: String,
     timeout: Duration,
+    origin: Instant,
+    /// Milliseconds since `origin` before which Redis is not asked (see [`REST_AFTER_FAILURE`]).
+    resting_until: AtomicU64,
 }
 
 impl fmt::Debug for Redis {
@@ -57,6 +67,8 @@ impl Redis {
             script: redis::Script::new(SCRIPT),
             prefix: settings.key_prefix.clone(),
             timeout: settings.timeout,
+            origin: Instant::now(),
+            resting_until: AtomicU64::new(0),
         }
     }
 
@@ -82,6 +94,19 @@ impl Redis {
 
     /// Spends one request of `key`'s budget under the rule named `rule`.
     pub async fn check(&self, rule: &str, limit: &Limit, block: Duration, key: &str) -> Result<Outcome, BackendError> {
+        let now_ms = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if now_ms < self.resting_until.load(Ordering::Relaxed) {
+            return Err(BackendError::Resting);
+        }
+        let result = self.ask(rule, limit, block, key).await;
+        if result.is_err() {
+            let rest = u64::try_from(REST_AFTER_FAILURE.as_millis()).unwrap_or(u64::MAX);
+            self.resting_until.store(now_ms.saturating_add(rest), Ordering::Relaxed);
+        }
+        result
+    }
+
+    async fn ask(&self, rule: &str, limit: &Limit, block: Duration, key: &str) -> Result<Outcome, BackendError> {
         let mut connection = self.connection().await?;
         // The hash tag keeps both keys of one budget in one slot of a Redis Cluster.
         let tat_key = format!("{}{{{rule}:{key}}}", self.prefix);
