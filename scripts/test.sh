@@ -69,6 +69,20 @@ else
   skipped+=("PyJWT interoperability test (could not install PyJWT)")
 fi
 
+# --- a local Ethereum chain for ledger anchoring (npm `ganache`) ------------------------------
+step "local chain for anchoring"
+tools=target/test-tools
+if [ ! -x "$tools/node_modules/.bin/ganache" ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error ganache@7.9.2 >/dev/null 2>&1 || true
+fi
+if [ -x "$tools/node_modules/.bin/ganache" ]; then
+  export WARDEN_TEST_GANACHE="$PWD/$tools/node_modules/.bin/ganache"
+  echo "ganache: $WARDEN_TEST_GANACHE"
+else
+  skipped+=("ledger anchoring on a local chain (npm could not install ganache)")
+fi
+
 # --- checks ----------------------------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all -- --check || failed=1

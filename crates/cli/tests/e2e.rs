@@ -7,6 +7,8 @@ mod harness;
 #[path = "e2e/pki.rs"]
 mod pki;
 
+#[path = "e2e/anchoring.rs"]
+mod anchoring;
 #[path = "e2e/authorize_cli.rs"]
 mod authorize_cli;
 #[path = "e2e/durability.rs"]
