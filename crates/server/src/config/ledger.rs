@@ -1,5 +1,5 @@
 //! The `audit:` and `ledger:` sections: what goes into audit events, how long their payloads are kept,
-//! and how the ledger publishes itself (checkpoints, chain anchoring, witnesses).
+//! and how the ledger publishes itself (checkpoints, chain anchoring).
 
 use serde::Deserialize;
 use warden_core::Seconds;
@@ -21,8 +21,6 @@ pub struct RawLedger {
     pub origin: Option<String>,
     pub checkpoint_interval: Option<Seconds>,
     pub anchor: Option<RawAnchor>,
-    #[serde(default)]
-    pub witnesses: Vec<RawWitness>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,15 +33,6 @@ pub struct RawAnchor {
     /// Where the transaction goes; the sender itself when absent.
     pub to: Option<String>,
     pub interval: Option<Seconds>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWitness {
-    /// The witness's C2SP tlog-witness `add-checkpoint` URL.
-    pub url: String,
-    /// Its verifier key, to check its cosignatures.
-    pub verifier_key: String,
 }
 
 /// What audit events carry and keep.
@@ -62,7 +51,6 @@ pub struct LedgerConfig {
     pub origin: String,
     pub checkpoint_interval: Seconds,
     pub anchor: Option<AnchorConfig>,
-    pub witnesses: Vec<WitnessConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,12 +59,6 @@ pub struct AnchorConfig {
     pub from: String,
     pub to: String,
     pub interval: Seconds,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WitnessConfig {
-    pub url: String,
-    pub verifier_key: String,
 }
 
 pub fn resolve_audit(raw: RawAudit) -> Result<AuditConfig, ConfigError> {
@@ -102,24 +84,10 @@ pub fn resolve_ledger(raw: RawLedger) -> Result<LedgerConfig, ConfigError> {
         return Err(invalid("ledger.checkpoint_interval", "must be at least 1 second"));
     }
     let anchor = raw.anchor.map(anchor).transpose()?;
-    let witnesses = raw
-        .witnesses
-        .into_iter()
-        .map(|w| {
-            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
-                return Err(invalid("ledger.witnesses.url", "must be an http(s) URL"));
-            }
-            Ok(WitnessConfig {
-                url: w.url,
-                verifier_key: w.verifier_key,
-            })
-        })
-        .collect::<Result<_, _>>()?;
     Ok(LedgerConfig {
         origin,
         checkpoint_interval,
         anchor,
-        witnesses,
     })
 }
 

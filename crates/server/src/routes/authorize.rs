@@ -272,6 +272,8 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
         .detail("missing_attributes", decision.missing_attributes.clone())
         .detail("policy", decision.policy_set_hash.as_str())
         .detail("policy_version", active.version)
+        // The decision's inputs as stated (dropped by `audit.include_payloads: false`).
+        .detail("context", Value::Object(request.context.clone()))
         .request_id(Some(&ask.request_id));
     let ledger_index = state.audit(event).await?;
     metrics::counter!("warden_authz_decisions_total", "decision" => effect_name(&decision), "basis" => basis)

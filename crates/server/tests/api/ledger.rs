@@ -211,3 +211,25 @@ async fn api_key_ids_enter_the_ledger_as_keyed_hashes() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn decision_context_enters_the_ledger_unless_payloads_are_excluded() {
+    for include in [true, false] {
+        let app = TestApp::start_with(|config| config.audit.include_payloads = include).await;
+        let (_, access) = with_policy(&app).await;
+        let body = json!({"action": "doc:read", "resource": "doc:public/a", "context": {"ticket": "T-1"}});
+        authorize(&app, &access, body).await;
+        let events = app.events().await;
+        let decision = events
+            .iter()
+            .find(|e| e["kind"] == "authz.decision")
+            .unwrap_or_else(|| unreachable!("a decision event"));
+        if include {
+            assert_eq!(decision["details"]["context"]["ticket"], "T-1", "{decision}");
+        } else {
+            assert!(decision["details"].get("context").is_none(), "{decision}");
+            assert_eq!(decision["details"]["decision"], "allow", "the decision itself is kept");
+        }
+        app.finish().await;
+    }
+}
