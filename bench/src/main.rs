@@ -15,10 +15,14 @@
 //! - `rotation`: `POST /v1/vault/rotate-master-key` over 10,000 stored secrets, timed from the client.
 //! - `ledger`: the audit ledger's Merkle tree at 10^6 leaves, in process: leaf encoding and hashing,
 //!   building the tree, the root, appends, and inclusion and consistency proofs made and verified (p50/p99).
+//! - `firewall`: the content firewall's `Scanner::default()` on 2 KiB prompts (ASCII and non-ASCII, cut
+//!   from the shared corpora) in the input direction, p50/p99 and MB/s on one core, then per stage
+//!   (normalize, injection, DLP, WAF).
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
 mod authorize;
+mod firewall;
 mod ledger;
 mod passport;
 mod policy;
@@ -35,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         Some("policy") => policy::run(),
         Some("vault") => vault::run(),
         Some("ledger") => ledger::run(),
+        Some("firewall") => firewall::run(),
         Some("authorize") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
@@ -64,7 +69,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | ledger | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | ledger | firewall | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }
