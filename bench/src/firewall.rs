@@ -197,7 +197,7 @@ fn measure(label: &str, texts: &[String]) -> anyhow::Result<()> {
                 destination: None,
             };
             let [scan, norm, inj, data, attacks] = &mut stages;
-            scan.time(|| scanner.scan(black_box(&request)).map(|o| o.findings.len()));
+            scan.time(|| scanner.scan(black_box(&request)).map(|o| o.findings.len()))?;
             // The stages alone, on a warm cache like the full scan; normalization timed apart from the
             // injection detector that consumes it.
             let normalized = norm.time(|| normalize(black_box(text)));
