@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
     let (start, end) = normalized.original_span(&text, 0, normalized.text().len());
     assert!(start <= end && text.is_char_boundary(start) && text.is_char_boundary(end));
     for view in normalized.decoded() {
-        assert!(view.start <= view.end && view.end <= text.len(), "decoded view out of range");
+        assert!(
+            view.start <= view.end && view.end <= text.len(),
+            "decoded view out of range"
+        );
     }
     for direction in [Direction::Input, Direction::Output, Direction::Egress] {
         let request = ScanRequest {
