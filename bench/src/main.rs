@@ -15,6 +15,8 @@
 //! - `rotation`: `POST /v1/vault/rotate-master-key` over 10,000 stored secrets, timed from the client.
 //! - `ledger`: the audit ledger's Merkle tree at 10^6 leaves, in process: leaf encoding and hashing,
 //!   building the tree, the root, appends, and inclusion and consistency proofs made and verified (p50/p99).
+//! - `ledger-store`: the ledger on the embedded store: durable appends with 64 writers (events/s, p50/p99
+//!   to the durable acknowledgement), bytes per event at rest, and full verification of 10^6 stored events.
 //! - `firewall`: the content firewall's `Scanner::default()` on 2 KiB prompts (ASCII and non-ASCII, cut
 //!   from the shared corpora) in the input direction, p50/p99 and MB/s on one core, then per stage
 //!   (normalize, injection, DLP, WAF).
@@ -24,6 +26,7 @@
 mod authorize;
 mod firewall;
 mod ledger;
+mod ledger_store;
 mod passport;
 mod policy;
 mod secrets;
@@ -40,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         Some("vault") => vault::run(),
         Some("ledger") => ledger::run(),
         Some("firewall") => firewall::run(),
+        Some("ledger-store") => ledger_store::run(args.get(1).map_or(Ok(1_000_000), |n| n.parse()).unwrap_or(1_000_000)),
         Some("authorize") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
@@ -69,7 +73,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | ledger | firewall | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | ledger | ledger-store [EVENTS] | firewall | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }
