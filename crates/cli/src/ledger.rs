@@ -326,7 +326,7 @@ async fn verify_anchors(rpc: &str, checkpoints: &[Value]) -> anyhow::Result<()> 
             bail!("the anchor of checkpoint {size} (transaction {tx_hash}) is not on the chain");
         }
         let root = decode_hash(checkpoint["root_hash"].as_str().unwrap_or_default())?;
-        let expected = anchor_input(size, &root);
+        let expected = warden_server::ledger::anchor_data(size, &root);
         let input = transaction["input"].as_str().unwrap_or_default().to_ascii_lowercase();
         if input != expected {
             bail!("the anchor transaction {tx_hash} does not carry checkpoint {size}'s root");
@@ -335,14 +335,6 @@ async fn verify_anchors(rpc: &str, checkpoints: &[Value]) -> anyhow::Result<()> 
     }
     println!("{anchored} anchors found on the chain, each carrying its checkpoint's root");
     Ok(())
-}
-
-/// `0x` + hex of `"WLDG" || size (8 bytes, big-endian) || root`, as the server anchors it.
-fn anchor_input(size: u64, root: &Hash) -> String {
-    let mut bytes = b"WLDG".to_vec();
-    bytes.extend_from_slice(&size.to_be_bytes());
-    bytes.extend_from_slice(root);
-    format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {

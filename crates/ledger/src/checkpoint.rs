@@ -231,3 +231,16 @@ impl Checkpoint {
 
 #[cfg(test)]
 mod tests;
+
+/// The first bytes of a chain transaction that anchors a checkpoint.
+pub const ANCHOR_MAGIC: &[u8; 4] = b"WLDG";
+
+/// What an anchor transaction carries: `"WLDG" || size (8 bytes, big-endian) || root (32 bytes)`. The
+/// server sends it and `warden ledger verify --chain-rpc` compares the chain's copy with it.
+pub fn anchor_payload(size: u64, root: &Hash) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(44);
+    bytes.extend_from_slice(ANCHOR_MAGIC);
+    bytes.extend_from_slice(&size.to_be_bytes());
+    bytes.extend_from_slice(root);
+    bytes
+}

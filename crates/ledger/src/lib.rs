@@ -31,7 +31,9 @@ mod proof;
 mod tree;
 mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, verify_note};
+pub use checkpoint::{
+    ANCHOR_MAGIC, Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, anchor_payload, verify_note,
+};
 pub use hash::{HASH_LEN, Hash, leaf_hash, node_hash, root_hash};
 pub use leaf::{LeafError, leaf_bytes, parse_leaf};
 pub use proof::{MAX_PROOF_LEN, ProofError, decode_proof, verify_consistency, verify_inclusion};

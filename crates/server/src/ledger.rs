@@ -9,7 +9,7 @@
 mod anchor;
 mod tasks;
 
-pub use anchor::{AnchorError, anchor_checkpoint};
+pub use anchor::{AnchorError, anchor_checkpoint, anchor_data};
 pub use tasks::spawn_ledger_tasks;
 
 use aws_lc_rs::hmac;

@@ -17,8 +17,6 @@ use warden_store::CheckpointRecord;
 
 use crate::config::ledger::AnchorConfig;
 
-/// The first bytes of an anchor transaction's input.
-pub const ANCHOR_MAGIC: &[u8; 4] = b"WLDG";
 const RECEIPT_WAIT: Duration = Duration::from_secs(60);
 const RECEIPT_POLL: Duration = Duration::from_millis(250);
 
@@ -38,14 +36,10 @@ pub enum AnchorError {
 
 /// The input data of the transaction that anchors `size` and `root`, as 0x-hex.
 pub fn anchor_data(size: u64, root: &[u8; 32]) -> String {
-    let mut bytes = Vec::with_capacity(44);
-    bytes.extend_from_slice(ANCHOR_MAGIC);
-    bytes.extend_from_slice(&size.to_be_bytes());
-    bytes.extend_from_slice(root);
-    format!("0x{}", hex(&bytes))
+    format!("0x{}", hex(&warden_ledger::anchor_payload(size, root)))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
