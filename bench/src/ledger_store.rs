@@ -21,15 +21,20 @@ use crate::quantile;
 const WRITERS: usize = 64;
 
 fn event(writer: usize, n: u64) -> AuditEvent {
-    AuditEvent::new(Timestamp::from_unix(1_800_000_000), "authz.decision", "agent-0f3a9c", AuditOutcome::Success)
-        .resource("doc:public/reports/q3")
-        .detail("decision_id", format!("dec-{writer:02}-{n:08}"))
-        .detail("action", "doc:read")
-        .detail("decision", "allow")
-        .detail("deciding_rule", "readers")
-        .detail("basis", "rule")
-        .detail("policy", "sha256:5c1f0b7e9a2d4c6b")
-        .request_id(Some("req-7d1e0c9b"))
+    AuditEvent::new(
+        Timestamp::from_unix(1_800_000_000),
+        "authz.decision",
+        "agent-0f3a9c",
+        AuditOutcome::Success,
+    )
+    .resource("doc:public/reports/q3")
+    .detail("decision_id", format!("dec-{writer:02}-{n:08}"))
+    .detail("action", "doc:read")
+    .detail("decision", "allow")
+    .detail("deciding_rule", "readers")
+    .detail("basis", "rule")
+    .detail("policy", "sha256:5c1f0b7e9a2d4c6b")
+    .request_id(Some("req-7d1e0c9b"))
 }
 
 pub fn run(events: u64) -> anyhow::Result<()> {
@@ -82,15 +87,26 @@ async fn run_async(events: u64) -> anyhow::Result<()> {
 
     // A checkpoint over the stored log, signed as the server signs one.
     let size = store.ledger_size().await?;
-    let hashes = store.ledger_leaf_hashes(0, u32::try_from(size).unwrap_or(u32::MAX)).await?;
+    let hashes = store
+        .ledger_leaf_hashes(0, u32::try_from(size).unwrap_or(u32::MAX))
+        .await?;
     let tree = warden_ledger::MerkleTree::from_leaf_hashes(hashes);
     let pair = Ed25519KeyPair::from_seed_unchecked(&[5; 32]).map_err(|_| anyhow::anyhow!("seed"))?;
     let signer = NoteSigner::new("bench.example/ledger", pair)?;
-    let note = Checkpoint { origin: "bench.example/ledger".into(), size, root: tree.root() }.sign(&signer)?;
+    let note = Checkpoint {
+        origin: "bench.example/ledger".into(),
+        size,
+        root: tree.root(),
+    }
+    .sign(&signer)?;
     drop(tree);
     store.close().await;
     let bytes = std::fs::metadata(&path)?.len().saturating_sub(empty_bytes);
-    println!("  at rest: {:.0} bytes per event ({} bytes for {size} events)", bytes as f64 / size as f64, bytes);
+    println!(
+        "  at rest: {:.0} bytes per event ({} bytes for {size} events)",
+        bytes as f64 / size as f64,
+        bytes
+    );
 
     let store = Store::connect(&url).await?;
     let started = Instant::now();
@@ -98,7 +114,9 @@ async fn run_async(events: u64) -> anyhow::Result<()> {
     let mut start = 0u64;
     loop {
         let page = store.ledger_entries(start, start + 10_000).await?;
-        let Some(last) = page.last().map(|e| e.index) else { break };
+        let Some(last) = page.last().map(|e| e.index) else {
+            break;
+        };
         for entry in &page {
             verifier.push(entry.index, entry.leaf.as_deref(), &entry.leaf_hash)?;
         }
