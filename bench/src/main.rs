@@ -43,7 +43,9 @@ fn main() -> anyhow::Result<()> {
         Some("vault") => vault::run(),
         Some("ledger") => ledger::run(),
         Some("firewall") => firewall::run(),
-        Some("ledger-store") => ledger_store::run(args.get(1).map_or(Ok(1_000_000), |n| n.parse()).unwrap_or(1_000_000)),
+        Some("ledger-store") => {
+            ledger_store::run(args.get(1).map_or(Ok(1_000_000), |n| n.parse()).unwrap_or(1_000_000))
+        }
         Some("authorize") => {
             let Some(binary) = args.get(1) else {
                 bail!("usage: warden-bench authorize PATH/TO/warden [SECONDS]")
