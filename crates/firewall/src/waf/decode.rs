@@ -3,10 +3,32 @@
 //! JavaScript `\uXXXX`/`\xHH` escapes, overlong UTF-8 (`%c0%ae`), fullwidth and circled letters, zero-width
 //! characters and NULs, and ASCII case. Each output byte remembers where its source began, so a finding's
 //! span points into the text the caller sent.
+//!
+//! Line breaks that were in the text as sent become [`LINE_BREAK`], which no rule reads as whitespace or as
+//! a line break: in a multi-line text (an email, a YAML tool output, a document) they are structure, and
+//! reading them as the `\r\n` of a header injection, the newline of a chained shell command or the
+//! whitespace inside a SQL expression is how a `location:` line, an `I'd` at the start of a paragraph or a
+//! YAML list of quoted strings looked like attacks. Line breaks smuggled in through an encoding (`%0d%0a`,
+//! `\n`, `&#10;`) are what those attacks need, and they decode to real `\r` and `\n`.
 
 /// How many decoding rounds at most: enough for double and triple encoding, bounded so a crafted input
 /// cannot make the scan loop.
 const MAX_ROUNDS: usize = 4;
+
+/// What a line break of the text as sent becomes (ASCII's record separator): not `\s`, not `[\r\n]`.
+pub(crate) const LINE_BREAK: u8 = 0x1e;
+
+/// The bytes of the text as sent with its line breaks marked, when it has any.
+fn mark_line_breaks(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !raw.iter().any(|&b| matches!(b, b'\r' | b'\n')) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let marked = raw
+        .iter()
+        .map(|&b| if matches!(b, b'\r' | b'\n') { LINE_BREAK } else { b })
+        .collect();
+    std::borrow::Cow::Owned(marked)
+}
 
 /// The decoded, lowercased text and, when decoding changed anything, the source offset of each byte.
 #[derive(Debug, Clone)]
@@ -19,7 +41,8 @@ pub(crate) struct Decoded {
 
 impl Decoded {
     pub fn new(text: &str) -> Self {
-        let raw = text.as_bytes();
+        let marked = mark_line_breaks(text.as_bytes());
+        let raw: &[u8] = &marked;
         if !needs_round(raw) {
             return Self {
                 bytes: raw.to_ascii_lowercase(),

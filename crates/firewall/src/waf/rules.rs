@@ -5,6 +5,7 @@
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
+use super::decode::LINE_BREAK;
 use super::{WafConfig, WafError, severity_finding};
 use crate::finding::{Finding, Severity};
 
@@ -252,11 +253,11 @@ impl CompiledRule {
             }
             // Widen to whitespace so `^`, `$` and `\b` at a window's edge mean what they mean in the text.
             let mut start = at.saturating_sub(radius).max(covered);
-            while start > covered && !haystack[start - 1].is_ascii_whitespace() {
+            while start > covered && !is_gap(haystack[start - 1]) {
                 start -= 1;
             }
             let mut end = (at + radius).min(haystack.len());
-            while end < haystack.len() && !haystack[end].is_ascii_whitespace() {
+            while end < haystack.len() && !is_gap(haystack[end]) {
                 end += 1;
             }
             if let Some(m) = self.regex.find(&haystack[start..end]) {
@@ -272,8 +273,17 @@ impl CompiledRule {
     }
 }
 
-/// The text as a shell would see its words, and per output byte its input offset.
+/// Whitespace or a line break of the text as sent: where a search window may end.
+fn is_gap(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == LINE_BREAK
+}
+
+/// The text as a shell would see its words, and per output byte its input offset. Quotes are dropped as
+/// the shell drops them (`c'a't`, `"ls"`), and so is a quote that closes the string a payload lands in
+/// (`'; whoami`); only an apostrophe (a lone quote between two letters, as in `I'd` or `don't`) stays, so
+/// English does not turn into the command `id`.
 pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
+    let paired = paired_quotes(text);
     let mut out = Vec::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len());
     let mut i = 0;
@@ -293,13 +303,41 @@ pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
             i += 2;
             continue;
         }
-        if !matches!(text[i], b'\'' | b'"' | b'\\') {
+        if !(text[i] == b'\\' || (matches!(text[i], b'\'' | b'"') && !apostrophe(text, &paired, i))) {
             out.push(if text[i] == b'+' { b' ' } else { text[i] });
             map.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
         i += 1;
     }
     (out, map)
+}
+
+/// Whether the quote at `i` is an apostrophe: between two letters and without a partner in its word.
+fn apostrophe(text: &[u8], paired: &[bool], i: usize) -> bool {
+    let letter = |k: Option<usize>| k.and_then(|k| text.get(k)).is_some_and(u8::is_ascii_alphabetic);
+    !paired.get(i).copied().unwrap_or(false) && letter(i.checked_sub(1)) && letter(Some(i + 1))
+}
+
+/// Per byte, whether it is a quote with a partner of the same kind in the same word.
+fn paired_quotes(text: &[u8]) -> Vec<bool> {
+    let mut paired = vec![false; text.len()];
+    let mut word_start = 0;
+    for end in (0..=text.len()).filter(|&i| i == text.len() || is_gap(text[i])) {
+        for quote in [b'\'', b'"'] {
+            let mut open: Option<usize> = None;
+            for i in (word_start..end).filter(|&i| text[i] == quote) {
+                match open.take() {
+                    Some(first) => {
+                        paired[first] = true;
+                        paired[i] = true;
+                    }
+                    None => open = Some(i),
+                }
+            }
+        }
+        word_start = end + 1;
+    }
+    paired
 }
 
 /// The text with SQL comments replaced by one space each, and per output byte its input offset.

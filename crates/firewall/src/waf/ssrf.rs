@@ -5,6 +5,7 @@
 
 use url::Url;
 
+use super::decode::LINE_BREAK;
 use super::rules::RuleTune;
 use super::severity_finding;
 use crate::egress::AddressClass;
@@ -81,7 +82,9 @@ fn url_bounds(text: &[u8], sep: usize) -> Option<(usize, usize)> {
                 b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'<' | b'>' | b'`' | b' ' | b'\t'
             )
         })
-        .take_while(|b| !matches!(b, b'\r' | b'\n' | b')' | b',' | b';' | b'|' | b'{' | b'}' | b'^'))
+        .take_while(|b| {
+            !matches!(b, b'\r' | b'\n' | b')' | b',' | b';' | b'|' | b'{' | b'}' | b'^') && **b != LINE_BREAK
+        })
         .count();
     (len > 0).then_some((start, authority + len))
 }
