@@ -36,6 +36,10 @@ pub struct AuthorizeArgs {
     /// `resource.KEY` for the rules (repeatable), read as `--context` reads its values.
     #[arg(long = "resource-attr", value_name = "KEY=VALUE", value_parser = Attribute::parse)]
     pub resource_attributes: Vec<Attribute>,
+    /// A file whose text the action carries (`-` for standard input): Warden's content firewall scans
+    /// it, and its findings reach the rules as `findings.*`.
+    #[arg(long, value_name = "FILE")]
+    pub content: Option<std::path::PathBuf>,
     /// Add the evaluation trace: each rule Warden considered and why it matched or not.
     #[arg(long)]
     pub explain: bool,
@@ -88,6 +92,16 @@ pub async fn run(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
     if !resource_attributes.is_empty() {
         body["resource_attributes"] = Value::Object(resource_attributes);
     }
+    if let Some(file) = &args.content {
+        let text = if file.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading standard input")?;
+            text
+        } else {
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+        };
+        body["content"] = Value::String(text);
+    }
     let path = if args.explain {
         "/v1/authorize?explain=true"
     } else {
@@ -123,6 +137,9 @@ pub struct DecisionView {
     pub obligations: Map<String, Value>,
     #[serde(default)]
     pub findings: Vec<Value>,
+    /// The content with PII masked or tokenized, when the firewall redacted it.
+    #[serde(default)]
+    pub redacted: Option<String>,
     #[serde(default)]
     pub ledger_index: Option<u64>,
     #[serde(default)]
@@ -193,6 +210,9 @@ pub fn render(view: &DecisionView) -> String {
     }
     for finding in &view.findings {
         line("finding", &finding.to_string());
+    }
+    if let Some(redacted) = &view.redacted {
+        line("redacted", redacted);
     }
     let version = view
         .policy_version

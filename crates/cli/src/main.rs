@@ -10,6 +10,7 @@ mod authorize;
 mod client;
 mod ledger;
 mod policy;
+mod scan;
 mod secret;
 
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ enum Command {
     /// The audit ledger: checkpoints, proofs, offline verification and export.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// The content firewall on a file or standard input: offline with the configured rules, or on the
+    /// running Warden with `--server`; exits 0 allow, 3 redact, 2 block.
+    Scan(scan::ScanArgs),
     /// Revoke a token.
     Revoke {
         /// The token to revoke.
@@ -203,6 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Authorize(args) => return authorize::run(args).await,
         Command::Policy(command) => return policy::run(command).await,
         Command::Ledger(command) => return ledger::run(command).await,
+        Command::Scan(args) => return scan::run(args).await,
         Command::Secret(command) => secret::run(command).await,
         Command::Serve(args) => serve_command(args).await,
         Command::Init(args) => {

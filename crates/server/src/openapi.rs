@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{agents, auth, authorize, credentials, grants, ledger, ops, policies, secrets};
+use crate::routes::{agents, auth, authorize, credentials, firewall, grants, ledger, ops, policies, secrets};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -23,8 +23,10 @@ use crate::routes::{agents, auth, authorize, credentials, grants, ledger, ops, p
         secrets::delete, secrets::expiring, secrets::stats, crate::master_key::rotate,
         ledger::checkpoint, ledger::sign_checkpoint, ledger::checkpoints, ledger::verifier_key, ledger::inclusion,
         ledger::consistency, ledger::entries, ledger::entry,
+        crate::routes::witness::add_checkpoint, crate::routes::witness::verifier_key,
+        firewall::scan, firewall::detokenize,
     ),
-    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ledger"), (name = "ops"))
+    tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ledger"), (name = "firewall"), (name = "ops"))
 )]
 pub struct ApiDoc;
 

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use warden_core::{AuditEvent, AuditOutcome, Timestamp};
+use warden_firewall::{Direction, Finding, ScanOutcome, Verdict};
 use warden_identity::{Agent, AgentStatus};
-use warden_policy::{Basis, Decision, Grant, PolicySet, PrincipalStatus, Request, Subject, TraceStep};
+use warden_policy::{Basis, Decision, Effect, Grant, PolicySet, PrincipalStatus, Request, Subject, TraceStep};
 use warden_store::GrantRecord;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, Caller, DecisionCaller, RequestId};
+use crate::firewall::ScanInput;
 use crate::state::AppState;
 
 /// Most requests in one batch.
@@ -35,7 +37,8 @@ pub struct AuthorizeRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub resource_attributes: Map<String, Value>,
-    /// Text the action would carry, for the content firewall (not built yet: no findings are made).
+    /// Text the action would carry (a prompt, tool arguments): scanned by the content firewall in the
+    /// `input` direction; its findings become `findings.*` for the rules, and an enforced block denies.
     #[serde(default)]
     pub content: Option<String>,
 }
@@ -65,13 +68,18 @@ pub struct DecisionView {
     pub reasons: Vec<String>,
     #[schema(value_type = Object)]
     pub obligations: Map<String, Value>,
-    /// What the content firewall found; empty until the firewall exists.
+    /// What the content firewall found in `content`: `{kind, rule, severity, score, start, end}`.
     #[schema(value_type = Vec<Object>)]
-    pub findings: Vec<Value>,
+    pub findings: Vec<Finding>,
+    /// `content` with PII masked or tokenized, when the firewall's verdict was `redact`: pass this on
+    /// instead of the content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
     /// The audit event that records this decision.
     pub ledger_index: u64,
     pub deciding_rule: Option<String>,
-    /// `rule`, `grant`, `no_match`, `outside_scopes` or `inactive`.
+    /// `rule`, `grant`, `no_match`, `outside_scopes`, `inactive`, or `firewall` (the content firewall
+    /// blocked the content, whatever the rules said).
     pub basis: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
@@ -242,8 +250,19 @@ impl Ask {
 async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) -> Result<DecisionView, ApiError> {
     validate(&body).map_err(ApiError::BadRequest)?;
     let (subject, explain) = (&ask.subject, ask.explain);
+    let scan = match body.content {
+        Some(text) => {
+            let input = ScanInput {
+                text,
+                direction: Direction::Input,
+                destination: None,
+            };
+            Some(crate::firewall::scan(state, input, &subject.agent_id).await?)
+        }
+        None => None,
+    };
     let active = state.policy();
-    let request = engine_request(
+    let mut request = engine_request(
         subject,
         body.action,
         body.resource,
@@ -252,14 +271,23 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
         Some(ask.auth_method),
         state.now(),
     );
-    let decision = evaluate(&active.set, &request, &ask.grants, explain);
+    request.findings = findings_attributes(scan.as_ref());
+    let mut decision = evaluate(&active.set, &request, &ask.grants, explain);
+    let blocked = scan.as_ref().is_some_and(ScanOutcome::is_blocked);
+    if blocked {
+        block_by_firewall(&mut decision, scan.as_ref());
+    }
     let decision_id = uuid::Uuid::new_v4().to_string();
     let outcome = if decision.is_allow() {
         AuditOutcome::Success
     } else {
         AuditOutcome::Denied
     };
-    let (basis, grant_id) = basis_of(&decision.basis);
+    let (basis, grant_id) = if blocked {
+        ("firewall", None)
+    } else {
+        basis_of(&decision.basis)
+    };
     let event = AuditEvent::new(request.now, "authz.decision", &subject.agent_id, outcome)
         .resource(request.resource.as_str())
         .detail("decision_id", decision_id.as_str())
@@ -274,6 +302,11 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
         .detail("policy_version", active.version)
         // The decision's inputs as stated (dropped by `audit.include_payloads: false`).
         .detail("context", Value::Object(request.context.clone()))
+        // What the firewall found, as rule ids and counts; the content itself is never recorded.
+        .detail(
+            "findings",
+            scan.as_ref().map(|_| Value::Object(request.findings.clone())),
+        )
         .request_id(Some(&ask.request_id));
     let ledger_index = state.audit(event).await?;
     metrics::counter!("warden_authz_decisions_total", "decision" => effect_name(&decision), "basis" => basis)
@@ -285,7 +318,8 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
         policy_version: active.version,
         reasons: decision.reasons,
         obligations: decision.obligations,
-        findings: Vec::new(),
+        redacted: scan.as_ref().and_then(|s| s.redacted.clone()),
+        findings: scan.map(|s| s.findings).unwrap_or_default(),
         ledger_index,
         deciding_rule: decision.deciding_rule,
         basis: basis.to_owned(),
@@ -295,6 +329,42 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
         errors: decision.errors,
         trace: explain.then_some(decision.trace),
     })
+}
+
+/// `findings.*` for the rules: the scan's summary, or that of an empty scan when there was no content
+/// (so `findings.injection.score > 0.8` reads 0 rather than a missing attribute, which a deny rule would
+/// treat as a match).
+fn findings_attributes(scan: Option<&ScanOutcome>) -> Map<String, Value> {
+    let empty;
+    let outcome = match scan {
+        Some(outcome) => outcome,
+        None => {
+            empty = ScanOutcome {
+                verdict: Verdict::Allow,
+                findings: Vec::new(),
+                redacted: None,
+            };
+            &empty
+        }
+    };
+    match outcome.attributes() {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// An enforced firewall block denies whatever the rules said, and says which rules of the firewall fired.
+fn block_by_firewall(decision: &mut Decision, scan: Option<&ScanOutcome>) {
+    let mut rules: Vec<&str> = scan
+        .map(|s| s.findings.iter().map(|f| f.rule.as_str()).collect())
+        .unwrap_or_default();
+    rules.sort_unstable();
+    rules.dedup();
+    decision.decision = Effect::Deny;
+    decision.reasons.insert(
+        0,
+        format!("the content firewall blocked the content ({})", rules.join(", ")),
+    );
 }
 
 pub fn effect_name(decision: &Decision) -> &'static str {
