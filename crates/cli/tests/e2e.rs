@@ -25,6 +25,8 @@ mod master_key_rotation;
 mod mtls;
 #[path = "e2e/policy_cli.rs"]
 mod policy_cli;
+#[path = "e2e/scan_cli.rs"]
+mod scan_cli;
 #[path = "e2e/secret_cli.rs"]
 mod secret_cli;
 #[path = "e2e/secrets.rs"]
