@@ -17,7 +17,7 @@ use crate::hash::Hash;
 pub const MAX_SIGNATURES: usize = 100;
 
 const ED25519_ALG: u8 = 0x01;
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 
 /// Why a note, checkpoint or key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,14 +55,20 @@ pub struct NoteSigner {
     pair: Ed25519KeyPair,
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
 fn key_hash(name: &str, public: &[u8]) -> [u8; 4] {
+    key_id(name, ED25519_ALG, public)
+}
+
+/// The first 4 bytes of `SHA-256(name || 0x0A || algorithm || public key)`: how a signature line names
+/// its key (signed-note.md; tlog-cosignature.md with algorithm `0x04`).
+pub(crate) fn key_id(name: &str, algorithm: u8, public: &[u8]) -> [u8; 4] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(name.as_bytes());
-    ctx.update(&[b'\n', ED25519_ALG]);
+    ctx.update(&[b'\n', algorithm]);
     ctx.update(public);
     let digest = ctx.finish();
     let mut out = [0u8; 4];
@@ -71,11 +77,11 @@ fn key_hash(name: &str, public: &[u8]) -> [u8; 4] {
 }
 
 /// Note text holds no control characters but newlines (signed-note.md, as Go's `note` package checks).
-fn plain_text(text: &str) -> bool {
+pub(crate) fn plain_text(text: &str) -> bool {
     !text.chars().any(|c| c < ' ' && c != '\n')
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -138,6 +144,13 @@ fn parse_verifier(text: &str) -> Result<Verifier, CheckpointError> {
         key_hash,
         key,
     })
+}
+
+/// Checks that a note verifier key is well formed (Ed25519, its key hash right) and returns the name it
+/// gives its signer — for a log, its origin.
+pub fn verifier_key_name(verifier_key: &str) -> Result<&str, CheckpointError> {
+    parse_verifier(verifier_key)?;
+    Ok(verifier_key.split('+').next().unwrap_or_default())
 }
 
 /// Checks a signed note against a verifier key and returns its text. Every signature line must be

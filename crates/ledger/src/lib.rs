@@ -17,25 +17,41 @@
 //!   one back (canonical bytes only); [`leaf`] documents the format
 //!   and offers its canonical JSON writer, [`leaf::write_canonical_json`].
 //!
+//! - [`Cosigner`] and [`CosignatureVerifier`]: witness cosignatures (C2SP `tlog-cosignature`, the
+//!   Ed25519 `cosignature/v1` type) and witness verifier keys (`name+keyid+base64(0x04 || key)`);
+//!   [`CosignatureError`] names every refusal.
+//! - [`witness`]: the C2SP `tlog-witness` protocol without HTTP: the `add-checkpoint` body
+//!   ([`AddCheckpoint`]), the witness's decision ([`check_update`], a [`Refusal`] with its status code)
+//!   and the answer bodies.
+//!
 //! - [`LogVerifier`]: whole-log verification (every entry in order, then every checkpoint), naming the
 //!   first bad index or checkpoint as a [`VerifyError`].
 //!
-//! This crate does no I/O: it stores no leaves, reads no key file or clock, anchors nothing and decides
-//! nothing about retention; the server keeps the tree durable and publishes what this crate computes.
+//! This crate does no I/O: it stores no leaves, reads no key file or clock, anchors nothing, sends no
+//! checkpoint to a witness, keeps no witness state and decides nothing about retention; the server keeps
+//! the tree and the witness state durable and publishes what this crate computes.
 //! Nothing here panics on any input: every failure is an error value.
 
 mod checkpoint;
+mod cosignature;
 mod hash;
 pub mod leaf;
 mod proof;
 mod tree;
 mod verify;
+pub mod witness;
 
 pub use checkpoint::{
-    ANCHOR_MAGIC, Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, anchor_payload, verify_note,
+    ANCHOR_MAGIC, Checkpoint, CheckpointError, MAX_SIGNATURES, NoteSigner, anchor_payload, verifier_key_name,
+    verify_note,
+};
+pub use cosignature::{
+    COSIGNATURE_ALG, Cosignature, CosignatureError, CosignatureVerifier, Cosigner, MAX_TIMESTAMP, SignatureLine,
+    cosigned_message, parse_signature_line,
 };
 pub use hash::{HASH_LEN, Hash, leaf_hash, node_hash, root_hash};
 pub use leaf::{LeafError, leaf_bytes, parse_leaf};
 pub use proof::{MAX_PROOF_LEN, ProofError, decode_proof, verify_consistency, verify_inclusion};
 pub use tree::MerkleTree;
 pub use verify::{LogVerifier, VerifyError, VerifySummary};
+pub use witness::{AddCheckpoint, Refusal, Witnessed, check_update};

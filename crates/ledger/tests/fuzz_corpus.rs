@@ -1,4 +1,5 @@
-//! The fuzzers' committed corpora (`fuzz/corpus/checkpoint_parser` and `fuzz/corpus/proof_decoder`: the
+//! The fuzzers' committed corpora (`fuzz/corpus/checkpoint_parser`, `fuzz/corpus/proof_decoder` and
+//! `fuzz/corpus/witness_request`: the
 //! seeds and any crash repros) through the same checks as the fuzz targets, on the stable toolchain, so a
 //! fixed crash stays fixed without running the fuzzer; the `seed-valid-*` files must still be accepted,
 //! so a change to the note format or the proof layout that strands published data shows up here.
@@ -9,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::signature::Ed25519KeyPair;
 use warden_ledger::{
-    Checkpoint, Hash, MerkleTree, NoteSigner, decode_proof, leaf_hash, verify_consistency, verify_inclusion,
-    verify_note,
+    AddCheckpoint, Checkpoint, CosignatureVerifier, Cosigner, Hash, MerkleTree, NoteSigner, decode_proof, leaf_hash,
+    verify_consistency, verify_inclusion, verify_note,
 };
 
 // The same key as fuzz/fuzz_targets/checkpoint_parser.rs: name `fuzz.example/ledger`, seed [0x42; 32].
@@ -116,6 +117,46 @@ fn every_checkpoint_corpus_file_is_checked() {
     }
     assert!(
         count >= 5 && valid >= 2,
+        "the corpus lost its seeds: {count} files, {valid} valid"
+    );
+}
+
+// The same key as fuzz/fuzz_targets/witness_request.rs: name `fuzz.example/witness`, seed [0x43; 32].
+const FUZZ_WITNESS_KEY: &str = "fuzz.example/witness+64ec5e3b+BCL8KXeS8Lb/wL/P237bDAqhTgJaNl7A40Lobjgpy3S2";
+
+#[test]
+fn the_fuzz_witness_key_is_the_cosigner_s() {
+    let Ok(pair) = Ed25519KeyPair::from_seed_unchecked(&[0x43; 32]) else {
+        unreachable!("a 32-byte seed makes a key")
+    };
+    let Ok(cosigner) = Cosigner::new("fuzz.example/witness", pair) else {
+        unreachable!("valid name")
+    };
+    assert_eq!(cosigner.verifier_key(), FUZZ_WITNESS_KEY);
+    assert!(CosignatureVerifier::parse(FUZZ_WITNESS_KEY).is_ok());
+}
+
+/// What fuzz/fuzz_targets/witness_request.rs checks first: a request that parses encodes back to itself.
+#[test]
+fn every_witness_request_corpus_file_is_checked() {
+    let (mut count, mut valid) = (0, 0);
+    for (name, bytes) in files("witness_request") {
+        count += 1;
+        let parsed = AddCheckpoint::parse(&bytes);
+        if let Ok(request) = &parsed {
+            assert_eq!(
+                request.encode().as_bytes(),
+                bytes.as_slice(),
+                "{name} does not encode back"
+            );
+        }
+        if name.starts_with("seed-valid-") {
+            assert!(parsed.is_ok(), "{name} refused: {parsed:?}");
+            valid += 1;
+        }
+    }
+    assert!(
+        count >= 3 && valid >= 1,
         "the corpus lost its seeds: {count} files, {valid} valid"
     );
 }
