@@ -121,14 +121,17 @@ pub fn for_each_feature(normalized: &str, bits: u8, mut emit: impl FnMut(u32)) {
         let key = u32::from_le_bytes([window[0], window[1], window[2], window[3]]);
         emit(fmix32(key ^ CHAR_SALT) >> shift);
     }
-    let mut previous: Option<&[u8]> = None;
+    // The previous word's hash is the pair's hash so far: FNV-1a is a running state, so
+    // `fnv1a(fnv1a(fnv1a(offset, first), " "), word)` continues from it instead of hashing `first` again.
+    let mut previous: Option<u32> = None;
     for word in bytes.split(|&b| !is_word_byte(b)).filter(|w| !w.is_empty()) {
-        emit(fmix32(fnv1a(FNV_OFFSET, word) ^ WORD_SALT) >> shift);
+        let hash = fnv1a(FNV_OFFSET, word);
+        emit(fmix32(hash ^ WORD_SALT) >> shift);
         if let Some(first) = previous {
-            let pair = fnv1a(fnv1a(fnv1a(FNV_OFFSET, first), b" "), word);
+            let pair = fnv1a(fnv1a(first, b" "), word);
             emit(fmix32(pair ^ PAIR_SALT) >> shift);
         }
-        previous = Some(word);
+        previous = Some(hash);
     }
 }
 
@@ -138,6 +141,7 @@ fn is_word_byte(b: u8) -> bool {
 
 const FNV_OFFSET: u32 = 0x811C_9DC5;
 
+#[inline]
 fn fnv1a(mut hash: u32, bytes: &[u8]) -> u32 {
     for &b in bytes {
         hash ^= u32::from(b);

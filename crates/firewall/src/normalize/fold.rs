@@ -273,25 +273,48 @@ fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
 /// path costs several passes over a `(char, offset)` vector). Returns `None` when the text has spaced-out
 /// letters, which the general path joins.
 pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut starts = Vec::with_capacity(text.len());
-    for (index, &b) in text.as_bytes().iter().enumerate() {
-        let folded = match b {
-            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b' ' => b' ',
-            0..=0x1f | 0x7f => continue,
-            _ => b.to_ascii_lowercase(),
-        };
-        if folded == b' ' && out.last().is_none_or(|&last| last == b' ') {
-            continue;
+    let bytes = text.as_bytes();
+    // Written by index into buffers of the input's length (the output is never longer), then cut: a
+    // `push` per byte costs a capacity check per byte, and this loop is most of normalizing ASCII.
+    let mut out = vec![0u8; bytes.len()];
+    let mut starts = vec![0u32; bytes.len()];
+    let mut len = 0;
+    let mut after_space = true;
+    for (index, &b) in bytes.iter().enumerate() {
+        let folded = ASCII_FOLD[usize::from(b & 0x7f)];
+        let space = folded == b' ';
+        let keep = folded != 0 && !(space && after_space);
+        after_space = if folded == 0 { after_space } else { space };
+        // INVARIANT: `len <= index < bytes.len()`: the slot exists, and is overwritten when not kept.
+        if let (Some(slot), Some(start)) = (out.get_mut(len), starts.get_mut(len)) {
+            *slot = folded;
+            *start = u32::try_from(index).unwrap_or(u32::MAX);
         }
-        out.push(folded);
-        starts.push(u32::try_from(index).unwrap_or(u32::MAX));
+        len += usize::from(keep);
     }
+    out.truncate(len);
+    starts.truncate(len);
     if has_spaced_letters(&out) {
         return None;
     }
     String::from_utf8(out).ok().map(|text| (text, starts))
 }
+
+/// What each ASCII byte becomes in the primary view: whitespace a space, other controls 0 (dropped),
+/// letters lowercase.
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b' ' => b' ',
+            0..=0x1f | 0x7f => 0,
+            c => c.to_ascii_lowercase(),
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Whether four single letters follow each other one separator apart ("i g n o"), the shape
 /// `join_spaced_letters` looks for.

@@ -41,15 +41,24 @@ pub(crate) struct Decoded {
 
 impl Decoded {
     pub fn new(text: &str) -> Self {
-        let marked = mark_line_breaks(text.as_bytes());
-        let raw: &[u8] = &marked;
-        if !needs_round(raw) {
+        if !needs_round(text.as_bytes()) {
+            // Nothing to decode: lowercase and mark line breaks in one copy.
+            let bytes = text
+                .as_bytes()
+                .iter()
+                .map(|&b| match b {
+                    b'\r' | b'\n' => LINE_BREAK,
+                    b => b.to_ascii_lowercase(),
+                })
+                .collect();
             return Self {
-                bytes: raw.to_ascii_lowercase(),
+                bytes,
                 map: Vec::new(),
-                source_len: raw.len(),
+                source_len: text.len(),
             };
         }
+        let marked = mark_line_breaks(text.as_bytes());
+        let raw: &[u8] = &marked;
         let (mut bytes, mut map) = decode_round(raw);
         for _ in 1..MAX_ROUNDS {
             if !needs_round(&bytes) {
@@ -132,6 +141,17 @@ fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut map = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
+        // Bytes no decoder starts at are copied as a run: most of a text, even a non-ASCII one.
+        let run = input[i..]
+            .iter()
+            .position(|&b| matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80)
+            .unwrap_or(input.len() - i);
+        if run > 0 {
+            out.extend_from_slice(&input[i..i + run]);
+            map.extend(offset(i)..offset(i + run));
+            i += run;
+            continue;
+        }
         let (produced, consumed) = decode_at(input, i, i.checked_sub(1).map(|p| input[p]));
         let start = offset(i);
         match produced {

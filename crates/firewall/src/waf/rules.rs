@@ -281,21 +281,24 @@ fn is_gap(b: u8) -> bool {
 /// The text as a shell would see its words, and per output byte its input offset. Quotes are dropped as
 /// the shell drops them (`c'a't`, `"ls"`), and so is a quote that closes the string a payload lands in
 /// (`'; whoami`); only an apostrophe (a lone quote between two letters, as in `I'd` or `don't`) stays, so
-/// English does not turn into the command `id`.
+/// English does not turn into the command `id`. Runs of ordinary bytes are copied whole.
 pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
-    let paired = paired_quotes(text);
     let mut out = Vec::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len());
+    let special = |b: &u8| matches!(b, b'\'' | b'"' | b'\\' | b'$' | b'+');
     let mut i = 0;
     while i < text.len() {
+        let run = text[i..].iter().position(special).unwrap_or(text.len() - i);
+        copy_run(text, i, i + run, &mut out, &mut map);
+        i += run;
+        let Some(&b) = text.get(i) else { break };
         let rest = &text[i..];
         let skip = [&b"${ifs}"[..], b"$ifs$9", b"$ifs"]
             .iter()
             .find(|p| rest.starts_with(p))
             .map(|p| p.len());
         if let Some(len) = skip {
-            out.push(b' ');
-            map.push(u32::try_from(i).unwrap_or(u32::MAX));
+            push_at(b' ', i, &mut out, &mut map);
             i += len;
             continue;
         }
@@ -303,41 +306,46 @@ pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
             i += 2;
             continue;
         }
-        if !(text[i] == b'\\' || (matches!(text[i], b'\'' | b'"') && !apostrophe(text, &paired, i))) {
-            out.push(if text[i] == b'+' { b' ' } else { text[i] });
-            map.push(u32::try_from(i).unwrap_or(u32::MAX));
+        match b {
+            b'+' => push_at(b' ', i, &mut out, &mut map),
+            b'\'' | b'"' if apostrophe(text, i) => push_at(b, i, &mut out, &mut map),
+            b'\'' | b'"' | b'\\' => {}
+            _ => push_at(b, i, &mut out, &mut map),
         }
         i += 1;
     }
     (out, map)
 }
 
-/// Whether the quote at `i` is an apostrophe: between two letters and without a partner in its word.
-fn apostrophe(text: &[u8], paired: &[bool], i: usize) -> bool {
-    let letter = |k: Option<usize>| k.and_then(|k| text.get(k)).is_some_and(u8::is_ascii_alphabetic);
-    !paired.get(i).copied().unwrap_or(false) && letter(i.checked_sub(1)) && letter(Some(i + 1))
+fn push_at(b: u8, at: usize, out: &mut Vec<u8>, map: &mut Vec<u32>) {
+    out.push(b);
+    map.push(u32::try_from(at).unwrap_or(u32::MAX));
 }
 
-/// Per byte, whether it is a quote with a partner of the same kind in the same word.
-fn paired_quotes(text: &[u8]) -> Vec<bool> {
-    let mut paired = vec![false; text.len()];
-    let mut word_start = 0;
-    for end in (0..=text.len()).filter(|&i| i == text.len() || is_gap(text[i])) {
-        for quote in [b'\'', b'"'] {
-            let mut open: Option<usize> = None;
-            for i in (word_start..end).filter(|&i| text[i] == quote) {
-                match open.take() {
-                    Some(first) => {
-                        paired[first] = true;
-                        paired[i] = true;
-                    }
-                    None => open = Some(i),
-                }
-            }
-        }
-        word_start = end + 1;
+/// Appends `text[from..to]` unchanged, each byte mapped to its own offset.
+fn copy_run(text: &[u8], from: usize, to: usize, out: &mut Vec<u8>, map: &mut Vec<u32>) {
+    out.extend_from_slice(&text[from..to]);
+    let (first, last) = (
+        u32::try_from(from).unwrap_or(u32::MAX),
+        u32::try_from(to).unwrap_or(u32::MAX),
+    );
+    map.extend(first..last);
+}
+
+/// Whether the quote at `i` is an apostrophe: between two letters, and without a partner of its kind in
+/// its word (quotes pair up from the left, so it is the word's last quote of its kind, after an even
+/// number of them).
+fn apostrophe(text: &[u8], i: usize) -> bool {
+    let letter = |k: Option<usize>| k.and_then(|k| text.get(k)).is_some_and(u8::is_ascii_alphabetic);
+    if !(letter(i.checked_sub(1)) && letter(Some(i + 1))) {
+        return false;
     }
-    paired
+    let quote = text[i];
+    let word_start = text[..i].iter().rposition(|&b| is_gap(b)).map_or(0, |p| p + 1);
+    let word_end = text[i..].iter().position(|&b| is_gap(b)).map_or(text.len(), |p| i + p);
+    let before = text[word_start..i].iter().filter(|&&b| b == quote).count();
+    let after = text[i + 1..word_end].contains(&quote);
+    before % 2 == 0 && !after
 }
 
 /// The text with SQL comments replaced by one space each, and per output byte its input offset.
@@ -346,32 +354,35 @@ pub(super) fn strip_sql_comments(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(text.len());
     let mut map = Vec::with_capacity(text.len());
     let mut i = 0;
-    let push = |out: &mut Vec<u8>, map: &mut Vec<u32>, b: u8, at: usize| {
-        out.push(b);
-        map.push(u32::try_from(at).unwrap_or(u32::MAX));
-    };
     while i < text.len() {
+        let run = text[i..]
+            .iter()
+            .position(|b| matches!(b, b'/' | b'*' | b'+'))
+            .unwrap_or(text.len() - i);
+        copy_run(text, i, i + run, &mut out, &mut map);
+        i += run;
+        if i >= text.len() {
+            break;
+        }
         if text[i] == b'/' && text.get(i + 1) == Some(&b'*') {
             let body = i + 2;
             let close = text[body..].windows(2).position(|w| w == b"*/").map(|p| body + p);
+            push_at(b' ', i, &mut out, &mut map);
             if text.get(body) == Some(&b'!') {
                 let digits = text[body + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
-                push(&mut out, &mut map, b' ', i);
                 i = body + 1 + digits;
-                continue;
+            } else {
+                i = close.map_or(text.len(), |c| c + 2);
             }
-            push(&mut out, &mut map, b' ', i);
-            i = close.map_or(text.len(), |c| c + 2);
             continue;
         }
         if text[i] == b'*' && text.get(i + 1) == Some(&b'/') {
             // The end of a `/*!` body (or a stray closer): a token boundary.
-            push(&mut out, &mut map, b' ', i);
+            push_at(b' ', i, &mut out, &mut map);
             i += 2;
             continue;
         }
-        let b = if text[i] == b'+' { b' ' } else { text[i] };
-        push(&mut out, &mut map, b, i);
+        push_at(if text[i] == b'+' { b' ' } else { text[i] }, i, &mut out, &mut map);
         i += 1;
     }
     (out, map)
