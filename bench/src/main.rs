@@ -20,10 +20,13 @@
 //! - `firewall`: the content firewall's `Scanner::default()` on 2 KiB prompts (ASCII and non-ASCII, cut
 //!   from the shared corpora) in the input direction, p50/p99 and MB/s on one core, then per stage
 //!   (normalize, injection, DLP, WAF).
+//! - `dlp-compare`: Warden's DLP and `Scanner::default()` over a JSONL file of texts, findings in
+//!   character offsets and time per text, for `bench/compare/dlp_compare.py` (Presidio, detect-secrets).
 //! - `server`: against the real `warden` binary: resident memory holding N agents, and password-login
 //!   throughput at the configured argon2id cost.
 
 mod authorize;
+mod dlp_compare;
 mod firewall;
 mod ledger;
 mod ledger_store;
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Some("vault") => vault::run(),
         Some("ledger") => ledger::run(),
         Some("firewall") => firewall::run(),
+        Some("dlp-compare") => dlp_compare::run(&args[1..]),
         Some("ledger-store") => {
             ledger_store::run(args.get(1).map_or(Ok(1_000_000), |n| n.parse()).unwrap_or(1_000_000))
         }
@@ -75,7 +79,7 @@ fn main() -> anyhow::Result<()> {
             server::run(binary, agents)
         }
         _ => bail!(
-            "usage: warden-bench passport | policy | vault | ledger | ledger-store [EVENTS] | firewall | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
+            "usage: warden-bench passport | policy | vault | ledger | ledger-store [EVENTS] | firewall | dlp-compare --input FILE --output FILE | authorize PATH/TO/warden [SECONDS] | secrets PATH/TO/warden [SECONDS] | rotation PATH/TO/warden [SECRETS] | server PATH/TO/warden [AGENTS]"
         ),
     }
 }
