@@ -47,6 +47,8 @@ mod policy;
 mod tokens;
 #[path = "conformance/vault.rs"]
 mod vault;
+#[path = "conformance/witness.rs"]
+mod witness;
 
 const T0: Timestamp = Timestamp::from_unix(1_700_000_000);
 
@@ -199,12 +201,16 @@ conformance! {
         vault::master_key_rewrap_is_resumable_and_never_clobbers,
         vault::rotation_due_is_noted_once,
         migrations::migrate_twice_is_a_no_op,
+        witness::witness_key_has_one_winner_and_reseals,
+        witness::witnessed_state_moves_only_by_compare_and_set,
     ],
     db: [
         audit::audit_events_survive_reopening,
         ledger::two_writers_share_one_dense_log,
         ledger::pre_ledger_audit_rows_move_in,
         migrations::newer_schema_is_refused,
+        witness::racing_replicas_never_both_advance,
+        witness::cosignatures_are_added_without_losing_one,
     ],
     fresh: [
         migrations::concurrent_first_migrations_agree,

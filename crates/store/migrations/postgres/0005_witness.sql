@@ -1,0 +1,18 @@
+-- Warden as a witness for other logs (C2SP tlog-witness). `witness_keys` holds the cosigning key's Ed25519
+-- seed sealed under the master key: one row, so every replica cosigns as the same witness.
+CREATE TABLE witness_keys (
+    id          BIGINT  NOT NULL PRIMARY KEY CHECK (id = 1),
+    sealed_seed BYTEA   NOT NULL,
+    public_key  BYTEA   NOT NULL,
+    created_at  BIGINT  NOT NULL
+);
+
+-- The latest checkpoint cosigned per log origin. It only moves forward, by compare-and-set on the size and
+-- root it was checked against, so two replicas never cosign two forks of one log.
+CREATE TABLE witness_checkpoints (
+    origin     TEXT    NOT NULL PRIMARY KEY,
+    size       BIGINT  NOT NULL,
+    root_hash  BYTEA   NOT NULL,
+    note       TEXT    NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
