@@ -1,6 +1,7 @@
 //! `warden ledger …`: what an auditor runs. `checkpoint` fetches and checks the latest signed checkpoint,
 //! `proof` proves an entry is in the log (or that an older checkpoint is a prefix of the latest),
-//! `verify` checks a whole ledger — from a data directory, or from a running Warden's routes — and
+//! `verify` checks a whole ledger — from a data directory, or from a running Warden's routes, with the
+//! witnesses' cosignatures when `--witness` names them — and
 //! `export` writes entries with their inclusion proofs as JSON Lines for a SIEM.
 //!
 //! Every check here is the pure code of `warden-ledger`; the server is never trusted to have checked.
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use warden_ledger::{Checkpoint, Hash, LogVerifier, MerkleTree, leaf_hash, verify_consistency, verify_inclusion};
 
 mod source;
+mod witness;
 
 use source::Source;
 
@@ -80,6 +82,10 @@ pub struct VerifyArgs {
     /// An Ethereum JSON-RPC URL: check that every anchored checkpoint's transaction carries its root.
     #[arg(long)]
     chain_rpc: Option<String>,
+    /// A witness's key (`name+keyid+base64`, repeatable): it must have cosigned the latest checkpoint or
+    /// one the latest extends, and its cosignatures must verify.
+    #[arg(long = "witness", value_name = "VKEY")]
+    witnesses: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +223,7 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None => Source::server(!args.public)?,
     };
     let key = trusted_key(&args.key, &source).await?;
+    let witnesses = witness::parse_keys(&args.witnesses)?;
     let checkpoints = source.checkpoints().await?;
     let outcome = if args.public {
         verify_public(&source, &checkpoints, &key).await
@@ -244,6 +251,20 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     {
         eprintln!("LEDGER VERIFICATION FAILED: {error:#}");
         return Ok(ExitCode::FAILURE);
+    }
+    if !witnesses.is_empty() {
+        match witness::check(&witnesses, &checkpoints) {
+            Ok(found) => {
+                let latest = checkpoints.last().and_then(|c| c["size"].as_u64()).unwrap_or_default();
+                for (name, size) in found {
+                    println!("witness {name} cosigned the checkpoint at size {size} (latest {latest})");
+                }
+            }
+            Err(error) => {
+                eprintln!("LEDGER VERIFICATION FAILED: {error:#}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

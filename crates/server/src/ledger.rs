@@ -1,13 +1,16 @@
 //! The ledger at run time: its keys (created on first start, sealed under the master key, shared by every
 //! replica through the store), the Merkle tree kept in memory and caught up from the store, signed
 //! checkpoints, and how events are shaped before they become leaves (payloads left out on request,
-//! identifiers replaced by keyed hashes).
+//! identifiers replaced by keyed hashes), sending checkpoints to witnesses ([`witness`]), and Warden's own
+//! witness for other logs ([`witnessing`]: its key lives here, beside the ledger keys).
 //!
 //! Appending is the store's audit writer (group commit, dense indices); this module only reads what was
 //! appended, so a replica's tree follows the entries every replica wrote.
 
 mod anchor;
 mod tasks;
+pub mod witness;
+pub mod witnessing;
 
 pub use anchor::{AnchorError, anchor_checkpoint, anchor_data};
 pub use tasks::spawn_ledger_tasks;
@@ -53,6 +56,8 @@ pub struct Ledger {
     verifier_key: String,
     id_key: hmac::Key,
     tree: Mutex<MerkleTree>,
+    /// The key Warden cosigns other logs' checkpoints with, when it is their witness.
+    witness_key: witnessing::WitnessKey,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -128,12 +133,14 @@ impl Ledger {
                 "the stored verifier key is not the sealed key's".into(),
             ));
         }
+        let witness_key = witnessing::WitnessKey::load_or_create(store, master, now, entropy).await?;
         let ledger = Ledger {
             signer,
             origin: stored_origin,
             verifier_key: record.verifier_key,
             id_key,
             tree: Mutex::new(MerkleTree::new()),
+            witness_key,
         };
         drop(ledger.synced(store).await?);
         Ok(ledger)
@@ -146,6 +153,11 @@ impl Ledger {
     /// The C2SP verifier key (`name+hash+base64`) that checks this ledger's checkpoints.
     pub fn verifier_key(&self) -> &str {
         &self.verifier_key
+    }
+
+    /// Warden's witness key (whether or not `witness:` is configured; it is created on first start).
+    pub fn witness_key(&self) -> &witnessing::WitnessKey {
+        &self.witness_key
     }
 
     /// The tree, caught up with every entry committed so far (by this replica or another).
@@ -219,19 +231,20 @@ impl Ledger {
         event
     }
 
-    /// Master-key rotation: the ledger keys sealed under `new`.
+    /// Master-key rotation: the ledger keys and the witness key sealed under `new`.
     pub async fn reseal(
         store: &Store,
         old: &MasterKey,
         new: &MasterKey,
         entropy: &dyn Entropy,
     ) -> Result<u64, LedgerError> {
+        let witness = witnessing::WitnessKey::reseal(store, old, new, entropy).await?;
         let Some(record) = store.ledger_keys().await? else {
-            return Ok(0);
+            return Ok(witness);
         };
         match MasterKey::reseal(old, new, SEAL_CONTEXT, &Sealed(record.sealed_keys), entropy) {
-            Ok(Some(sealed)) => Ok(store.replace_ledger_keys_seal(&sealed.0).await?),
-            Ok(None) => Ok(0),
+            Ok(Some(sealed)) => Ok(witness + store.replace_ledger_keys_seal(&sealed.0).await?),
+            Ok(None) => Ok(witness),
             Err(_) => Err(LedgerError::Keys),
         }
     }

@@ -53,3 +53,6 @@ mod rate_limits;
 
 #[path = "api/ledger.rs"]
 mod ledger;
+
+#[path = "api/witness.rs"]
+mod witness;

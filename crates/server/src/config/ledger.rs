@@ -1,8 +1,9 @@
 //! The `audit:` and `ledger:` sections: what goes into audit events, how long their payloads are kept,
-//! and how the ledger publishes itself (checkpoints, chain anchoring).
+//! and how the ledger publishes itself (checkpoints, chain anchoring, witness cosignatures).
 
 use serde::Deserialize;
 use warden_core::Seconds;
+use warden_ledger::CosignatureVerifier;
 
 use super::{ConfigError, invalid};
 
@@ -21,6 +22,18 @@ pub struct RawLedger {
     pub origin: Option<String>,
     pub checkpoint_interval: Option<Seconds>,
     pub anchor: Option<RawAnchor>,
+    #[serde(default)]
+    pub witnesses: Vec<RawLedgerWitness>,
+}
+
+/// One witness the ledger's checkpoints are sent to (C2SP `tlog-witness`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLedgerWitness {
+    /// The witness's submission prefix: `<url>/add-checkpoint` is posted to.
+    pub url: String,
+    /// Its cosignature verifier key, `name+keyid+base64(0x04 || key)`.
+    pub verifier_key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +64,16 @@ pub struct LedgerConfig {
     pub origin: String,
     pub checkpoint_interval: Seconds,
     pub anchor: Option<AnchorConfig>,
+    /// Witnesses every new checkpoint is sent to for cosigning.
+    pub witnesses: Vec<LedgerWitness>,
+}
+
+/// A witness of the ledger: where to submit checkpoints and the key its cosignatures must verify with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerWitness {
+    /// The submission prefix, without a trailing `/`.
+    pub url: String,
+    pub verifier: CosignatureVerifier,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,10 +107,25 @@ pub fn resolve_ledger(raw: RawLedger) -> Result<LedgerConfig, ConfigError> {
         return Err(invalid("ledger.checkpoint_interval", "must be at least 1 second"));
     }
     let anchor = raw.anchor.map(anchor).transpose()?;
+    let witnesses = raw
+        .witnesses
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| witness(i, raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, w) in witnesses.iter().enumerate() {
+        if witnesses[..i].iter().any(|other| other.verifier == w.verifier) {
+            return Err(invalid(
+                &format!("ledger.witnesses[{i}].verifier_key"),
+                "is listed twice",
+            ));
+        }
+    }
     Ok(LedgerConfig {
         origin,
         checkpoint_interval,
         anchor,
+        witnesses,
     })
 }
 
@@ -118,4 +156,18 @@ fn anchor(raw: RawAnchor) -> Result<AnchorConfig, ConfigError> {
         to,
         interval,
     })
+}
+
+fn witness(i: usize, raw: RawLedgerWitness) -> Result<LedgerWitness, ConfigError> {
+    let url = raw.url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+        return Err(invalid(&format!("ledger.witnesses[{i}].url"), "must be an http(s) URL"));
+    }
+    let verifier = CosignatureVerifier::parse(raw.verifier_key.trim()).map_err(|_| {
+        invalid(
+            &format!("ledger.witnesses[{i}].verifier_key"),
+            "must be a witness key `name+keyid+base64(0x04 || key)`, as GET /v1/witness/verifier-key prints it",
+        )
+    })?;
+    Ok(LedgerWitness { url, verifier })
 }

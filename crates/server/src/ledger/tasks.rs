@@ -1,6 +1,8 @@
 //! The ledger's background work: a checkpoint whenever the log grew and the interval passed, anchoring
-//! the newest unanchored checkpoint on its own (slower) schedule with backoff on failure, and retention.
-//! None of it is on the append path: a chain that is down delays anchors, never events.
+//! the newest unanchored checkpoint on its own (slower) schedule with backoff on failure, sending
+//! checkpoints to witnesses for cosigning (one loop per witness, see [`super::witness`]), and retention.
+//! None of it is on the append path: a chain or a witness that is down delays anchors and cosignatures,
+//! never events.
 
 use std::time::Duration;
 
@@ -17,7 +19,12 @@ const ANCHOR_RETRY: Duration = Duration::from_secs(5);
 /// Starts the ledger's tasks; they end with the returned handle.
 pub fn spawn_ledger_tasks(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        tokio::join!(checkpoints(state.clone()), anchoring(state.clone()), retention(state));
+        tokio::join!(
+            checkpoints(state.clone()),
+            anchoring(state.clone()),
+            witnessing(state.clone()),
+            retention(state)
+        );
     })
 }
 
@@ -107,6 +114,25 @@ async fn anchor_once(
         .detail("anchor", anchor);
     let _ = state.audit(event).await;
     Ok(())
+}
+
+async fn witnessing(state: AppState) {
+    if state.config.ledger.witnesses.is_empty() {
+        return;
+    }
+    let client = match super::witness::witness_client() {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot build the HTTP client for witnesses; witnessing is off");
+            return;
+        }
+    };
+    // The set aborts every loop when this future is dropped (the server stops).
+    let mut loops = tokio::task::JoinSet::new();
+    for witness in state.config.ledger.witnesses.clone() {
+        loops.spawn(super::witness::witness_loop(state.clone(), client.clone(), witness));
+    }
+    while loops.join_next().await.is_some() {}
 }
 
 async fn retention(state: AppState) {

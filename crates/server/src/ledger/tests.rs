@@ -18,6 +18,7 @@ fn ledger() -> Ledger {
         origin: "test.example/ledger".into(),
         id_key,
         tree: Mutex::new(MerkleTree::new()),
+        witness_key: witnessing::WitnessKey::from_seed([5; 32]),
     }
 }
 

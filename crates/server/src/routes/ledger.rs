@@ -27,9 +27,10 @@ fn proof_error(error: ProofError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
-/// The latest stored checkpoint; the first one is signed on demand if none exists yet.
+/// The latest stored checkpoint with the witnesses' cosignature lines after the log's signature (C2SP
+/// style: one signed note); the first checkpoint is signed on demand if none exists yet.
 #[utoipa::path(get, path = "/v1/ledger/checkpoint", tag = "ledger",
-    responses((status = 200, content_type = "text/plain", description = "C2SP signed note")))]
+    responses((status = 200, content_type = "text/plain", description = "C2SP signed note with cosignatures")))]
 pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let record = match state.store.latest_checkpoint().await? {
         Some(record) => record,
@@ -37,8 +38,18 @@ pub async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoRespon
     };
     Ok((
         [(header::CONTENT_TYPE, NOTE_TYPE), (header::CACHE_CONTROL, "no-cache")],
-        record.note,
+        cosigned_note(&record),
     ))
+}
+
+/// The stored note with every stored cosignature line appended (each was verified before it was stored).
+pub fn cosigned_note(record: &CheckpointRecord) -> String {
+    let mut note = record.note.clone();
+    for line in &record.cosignatures {
+        note.push_str(line);
+        note.push('\n');
+    }
+    note
 }
 
 /// Signs and publishes a checkpoint of the log as it is now.
