@@ -8,6 +8,7 @@
 //! set interleaves NotInject's multilingual prompts (Chinese, Russian, accented Latin, emoji) between
 //! every two lines. 64 different prompts per set, each scanned `ROUNDS` times.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -165,6 +166,9 @@ fn measure(label: &str, texts: &[String]) -> anyhow::Result<()> {
     let non_ascii = texts.iter().flat_map(|t| t.chars()).filter(|c| !c.is_ascii()).count();
     let chars = texts.iter().map(|t| t.chars().count()).sum::<usize>();
     let mut verdicts = [0usize; 3];
+    // Which rules fired, over all prompts (a rule counted once per prompt): on benign texts, anything
+    // that blocks is a false positive worth seeing by name.
+    let mut fired: BTreeMap<String, usize> = BTreeMap::new();
     for text in texts {
         let request = ScanRequest {
             text,
@@ -173,6 +177,12 @@ fn measure(label: &str, texts: &[String]) -> anyhow::Result<()> {
         };
         let outcome = scanner.scan(&request)?;
         verdicts[outcome.verdict as usize] += 1;
+        let mut rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.as_str()).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        for rule in rules {
+            *fired.entry(rule.to_owned()).or_default() += 1;
+        }
     }
     println!(
         "{label}: {} prompts of {bytes:.0} bytes on average, {:.1}% non-ASCII characters; verdicts allow {} / redact {} / block {}",
@@ -182,6 +192,8 @@ fn measure(label: &str, texts: &[String]) -> anyhow::Result<()> {
         verdicts[Verdict::Redact as usize],
         verdicts[Verdict::Block as usize],
     );
+    let fired: Vec<String> = fired.iter().map(|(rule, n)| format!("{rule} ×{n}")).collect();
+    println!("  rules that fired (prompts): {}", fired.join(", "));
     let mut stages = [
         Stage::new("scan (input, total)"),
         Stage::new("  normalize"),
