@@ -37,3 +37,5 @@ mod simulate_cli;
 mod vault_durability;
 #[path = "e2e/walkthrough.rs"]
 mod walkthrough;
+#[path = "e2e/witness_cli.rs"]
+mod witness_cli;
