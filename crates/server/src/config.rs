@@ -15,6 +15,7 @@ use crate::database_rotation::{AdminUrl, DatabaseRotation, MAX_GRACE};
 
 pub mod ledger;
 pub mod rate_limits;
+pub mod witness;
 
 /// The address Warden listens on when nothing says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7070";
@@ -63,6 +64,11 @@ pub struct RawConfig {
     pub audit: ledger::RawAudit,
     #[serde(default)]
     pub ledger: ledger::RawLedger,
+    /// Warden as a witness for other logs; absent, it is none.
+    pub witness: Option<witness::RawWitness>,
+    /// The content firewall (see `warden_firewall::scanner::config`); absent: the built-in rules.
+    #[serde(default)]
+    pub firewall: warden_firewall::FirewallConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -226,6 +232,10 @@ pub struct Config {
     pub rate_limits: rate_limits::RateLimits,
     pub audit: ledger::AuditConfig,
     pub ledger: ledger::LedgerConfig,
+    /// Warden as a witness for other logs (`None`: it is not one).
+    pub witness: Option<witness::WitnessConfig>,
+    /// The content firewall, compiled once at start.
+    pub firewall: std::sync::Arc<warden_firewall::Scanner>,
 }
 
 /// Values that may come from the environment or the command line, which win over the file.
@@ -391,8 +401,24 @@ impl Config {
             rate_limits,
             audit: ledger::resolve_audit(raw.audit)?,
             ledger: ledger::resolve_ledger(raw.ledger)?,
+            witness: raw.witness.map(witness::resolve_witness).transpose()?,
+            firewall: std::sync::Arc::new(firewall(&raw.firewall)?),
         })
     }
+}
+
+/// The firewall `raw` describes; the error names every cause (a rule that does not compile, say).
+fn firewall(raw: &warden_firewall::FirewallConfig) -> Result<warden_firewall::Scanner, ConfigError> {
+    warden_firewall::Scanner::new(raw).map_err(|e| {
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            reason.push_str(": ");
+            reason.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        invalid("firewall", reason)
+    })
 }
 
 fn tls(raw: RawTls, data_dir: &Path) -> Result<TlsConfig, ConfigError> {

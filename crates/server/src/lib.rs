@@ -17,6 +17,7 @@ pub mod config;
 pub mod database_rotation;
 pub mod error;
 mod extract;
+pub mod firewall;
 pub mod init;
 mod keys;
 pub mod ledger;

@@ -52,6 +52,8 @@ pub enum RotationError {
     Canary(#[from] crate::vault::CanaryError),
     #[error("ledger keys: {0}")]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error("firewall token keys: {0}")]
+    Firewall(#[from] crate::firewall::FirewallError),
 }
 
 /// What a rotation (or its resumption) did.
@@ -85,7 +87,9 @@ async fn reseal_keys(
         None => None,
     };
     let resealed = store.replace_key_seals(&signing, ca.as_deref()).await?;
-    Ok(resealed + crate::ledger::Ledger::reseal(store, old, new, entropy).await?)
+    let ledger = crate::ledger::Ledger::reseal(store, old, new, entropy).await?;
+    let tokens = crate::firewall::TokenKeys::reseal(store, old, new, entropy).await?;
+    Ok(resealed + ledger + tokens)
 }
 
 /// Step 4: every vault record not yet wrapped by `new`, re-wrapped from `old`.

@@ -4,11 +4,13 @@ pub mod agents;
 pub mod auth;
 pub mod authorize;
 pub mod credentials;
+pub mod firewall;
 pub mod grants;
 pub mod ledger;
 pub mod ops;
 pub mod policies;
 pub mod secrets;
+pub mod witness;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -80,6 +82,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/ledger/proof/consistency", get(ledger::consistency))
         .route("/v1/ledger/entries", get(ledger::entries))
         .route("/v1/ledger/entries/{index}", get(ledger::entry))
+        .route("/v1/witness/add-checkpoint", post(witness::add_checkpoint))
+        .route("/v1/witness/verifier-key", get(witness::verifier_key))
+        .route("/v1/scan", post(firewall::scan))
+        .route("/v1/detokenize", post(firewall::detokenize))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

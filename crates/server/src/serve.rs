@@ -41,6 +41,8 @@ pub enum StartError {
     Keys(KeySetupError),
     #[error("ledger: {0}")]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error("firewall: {0}")]
+    Firewall(#[from] crate::firewall::FirewallError),
     #[error("{0}")]
     Tls(#[from] TlsError),
     #[error("cannot listen on {address}: {reason}")]
@@ -117,6 +119,7 @@ pub async fn build_state_with(
     let ledger =
         crate::ledger::Ledger::load_or_create(&store, &master, &config.ledger.origin, clock.now(), entropy.as_ref())
             .await?;
+    let token_keys = crate::firewall::TokenKeys::load_or_create(&store, &master, clock.now(), entropy.as_ref()).await?;
     let revocations = RevocationList::from_revocations(store.revocations(clock.now()).await?);
     let (policy, policy_files) = crate::policy::initial(&store, &config.data_dir, clock.now()).await?;
     let cost = config.auth.argon2;
@@ -138,6 +141,7 @@ pub async fn build_state_with(
         admin_token: admin_token.to_owned(),
         policy,
         policy_files,
+        token_keys,
         ledger,
     }))
 }

@@ -57,6 +57,8 @@ pub struct Inner {
     decrypt_failures: std::sync::atomic::AtomicU64,
     /// The admit step's rules and budgets.
     pub admit: crate::admit::Admit,
+    /// The keys of the firewall's reversible PII tokens.
+    pub token_keys: Arc<crate::firewall::TokenKeys>,
 }
 
 /// The master key in use, and during a rotation the one being retired (which still opens what has
@@ -84,6 +86,7 @@ pub struct Parts {
     /// The data directory's policy files as read at start.
     pub policy_files: Vec<PolicyFile>,
     pub ledger: crate::ledger::Ledger,
+    pub token_keys: crate::firewall::TokenKeys,
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -134,6 +137,7 @@ impl AppState {
             unloadable_policy_version: Mutex::new(None),
             decrypt_failures: std::sync::atomic::AtomicU64::new(0),
             admit,
+            token_keys: Arc::new(parts.token_keys),
         }))
     }
 

@@ -54,5 +54,8 @@ mod rate_limits;
 #[path = "api/ledger.rs"]
 mod ledger;
 
+#[path = "api/firewall.rs"]
+mod firewall;
+
 #[path = "api/witness.rs"]
 mod witness;

@@ -39,6 +39,16 @@ const SQLITE: &[Migration] = &[
         name: "ledger",
         sql: include_str!("../migrations/sqlite/0004_ledger.sql"),
     },
+    Migration {
+        version: 5,
+        name: "witness",
+        sql: include_str!("../migrations/sqlite/0005_witness.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "firewall tokens",
+        sql: include_str!("../migrations/sqlite/0006_firewall_tokens.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -61,6 +71,16 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "ledger",
         sql: include_str!("../migrations/postgres/0004_ledger.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "witness",
+        sql: include_str!("../migrations/postgres/0005_witness.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "firewall tokens",
+        sql: include_str!("../migrations/postgres/0006_firewall_tokens.sql"),
     },
 ];
 

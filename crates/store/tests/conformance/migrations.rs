@@ -9,10 +9,10 @@ use super::{T0, TestDb, race, with_agent};
 
 pub(super) async fn migrate_twice_is_a_no_op(store: &Store) {
     with_agent(store, "ag-1").await;
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.schema_version().await.unwrap(), 6);
     store.migrate().await.unwrap();
     store.migrate().await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.schema_version().await.unwrap(), 6);
     assert_eq!(store.count_agents().await.unwrap(), 1, "data survives");
 }
 
@@ -51,6 +51,6 @@ pub(super) async fn concurrent_first_migrations_agree(db: &TestDb) {
     for outcome in outcomes {
         outcome.unwrap();
     }
-    assert_eq!(db.store.schema_version().await.unwrap(), 4);
+    assert_eq!(db.store.schema_version().await.unwrap(), 6);
     with_agent(&db.store, "ag-1").await;
 }
