@@ -177,11 +177,14 @@ fn homoglyph(c: char) -> Option<char> {
 /// Pass two, in place: folds homoglyphs in words that mix them with Latin letters (or consist of them
 /// only, like "раураl"), and joins spaced-out letters ("i g n o r e", "i.g.n.o.r.e") into words.
 pub(super) fn fold_words(chars: &mut [(char, u32)], evasion: &mut Evasion) {
-    fold_homoglyphs(chars, evasion);
-    join_spaced_letters(chars, evasion);
+    // Unicode `is_alphanumeric` is a table lookup outside ASCII: look each character up once, for both
+    // passes (a homoglyph is a letter and folds to a letter, so the first pass keeps the table true).
+    let word: Vec<bool> = chars.iter().map(|&(c, _)| c.is_alphanumeric()).collect();
+    fold_homoglyphs(chars, &word, evasion);
+    join_spaced_letters(chars, &word, evasion);
 }
 
-fn fold_homoglyphs(chars: &mut [(char, u32)], evasion: &mut Evasion) {
+fn fold_homoglyphs(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasion) {
     // Words made only of look-alikes ("раураl") are folded only in mostly Latin text: in Russian or
     // Greek text such words ("все", "нет") are genuine and must stay as they are.
     let (mut latin_letters, mut other_letters) = (0usize, 0usize);
@@ -194,14 +197,15 @@ fn fold_homoglyphs(chars: &mut [(char, u32)], evasion: &mut Evasion) {
     }
     let mostly_latin = latin_letters > other_letters;
     let mut start = 0;
+    let alnum = |k: usize| word.get(k).copied().unwrap_or(false);
     while start < chars.len() {
-        if !chars[start].0.is_alphanumeric() {
+        if !alnum(start) {
             start += 1;
             continue;
         }
         let mut end = start;
         let (mut latin, mut glyphs, mut letters) = (false, 0usize, 0usize);
-        while end < chars.len() && chars[end].0.is_alphanumeric() {
+        while end < chars.len() && alnum(end) {
             let c = chars[end].0;
             latin |= c.is_ascii_alphabetic();
             glyphs += usize::from(homoglyph(c).is_some());
@@ -228,9 +232,7 @@ fn is_letter_separator(c: char) -> bool {
 
 /// Joins runs of at least four single letters separated by one separator each. Two or three spaces
 /// inside a run mark a word break and are kept (collapsed to one later).
-fn join_spaced_letters(chars: &mut [(char, u32)], evasion: &mut Evasion) {
-    // Unicode `is_alphanumeric` is a table lookup outside ASCII: look each character up once.
-    let word: Vec<bool> = chars.iter().map(|&(c, _)| c.is_alphanumeric()).collect();
+fn join_spaced_letters(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasion) {
     let alnum = |k: usize| word.get(k).copied().unwrap_or(false);
     let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
     let mut i = 0;

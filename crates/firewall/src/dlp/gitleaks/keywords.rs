@@ -155,7 +155,11 @@ impl KeywordGate {
     ) {
         let below = self.starts[p >> 6] & ((1u64 << (p & 63)) - 1);
         let bucket = usize::from(self.ranks[p >> 6]) + below.count_ones() as usize;
-        let here = head(&lower[i..lower.len().min(i + 4)]);
+        // `lower` is already lowercase: four bytes are read as they are, the short tail by `head`.
+        let here = match lower.get(i..i + 4) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => head(&lower[i..lower.len().min(i + 4)]),
+        };
         for &k in &self.buckets[bucket] {
             let (kw_head, kw_mask) = self.heads[k];
             if here & kw_mask != kw_head || (seen[k] && !self.positional[k]) {
