@@ -23,7 +23,7 @@ mod token;
 
 pub use action::{DlpAction, DlpOutcome, DlpPolicy, Mask, redact};
 pub use entity::Entity;
-pub use gitleaks::{GITLEAKS_DEFAULT_RULES, RuleFailure, RuleReport};
+pub use gitleaks::{GITLEAKS_DEFAULT_RULES, RuleFailure, RuleReport, WARDEN_SECRET_RULES};
 pub use token::{Token, TokenKey, TokenVault, VaultFailure, detokenize, tokenize};
 
 use crate::Finding;
@@ -51,9 +51,10 @@ pub struct DlpDetector {
 }
 
 impl DlpDetector {
-    /// PII and gitleaks' default rules.
+    /// PII, gitleaks' default rules and Warden's additions (`rules/warden-secrets.toml`).
     pub fn new() -> Result<DlpDetector, DlpError> {
-        DlpDetector::with_gitleaks(GITLEAKS_DEFAULT_RULES)
+        // Both files are arrays of `[[rules]]` tables, so the second continues the first.
+        DlpDetector::with_gitleaks(&format!("{GITLEAKS_DEFAULT_RULES}\n{WARDEN_SECRET_RULES}"))
     }
 
     /// PII and the credentials rules of a gitleaks-format TOML file (instead of the default rules).

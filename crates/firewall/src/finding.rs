@@ -37,7 +37,13 @@ pub struct Finding {
     pub rule: String,
     pub severity: Severity,
     /// Confidence in [0, 1]: 1.0 for validated deterministic matches, the model's probability otherwise.
+    /// Serialized with four decimals, so 0.95 reads 0.95 and not the nearest `f32`, 0.949999988.
+    #[serde(serialize_with = "four_decimals")]
     pub score: f32,
     pub start: usize,
     pub end: usize,
+}
+
+fn four_decimals<S: serde::Serializer>(score: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((f64::from(*score) * 10_000.0).round() / 10_000.0)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use warden_firewall::Finding;
-use warden_firewall::dlp::{DlpDetector, GITLEAKS_DEFAULT_RULES};
+use warden_firewall::dlp::{DlpDetector, GITLEAKS_DEFAULT_RULES, WARDEN_SECRET_RULES};
 
 const POSITIVE: &str = include_str!("data/dlp_positive.txt");
 const NEGATIVE: &str = include_str!("data/dlp_negative.txt");
@@ -138,7 +138,8 @@ fn luhn_invalid_variants_of_the_test_cards_do_not_fire() {
 fn the_gitleaks_rule_file_loads_with_every_failure_reported() {
     let detector = detector();
     let report = detector.rule_report();
-    let rules_in_file = GITLEAKS_DEFAULT_RULES.matches("\n[[rules]]\n").count();
+    let rules_in_file =
+        GITLEAKS_DEFAULT_RULES.matches("\n[[rules]]\n").count() + WARDEN_SECRET_RULES.matches("\n[[rules]]\n").count();
     println!(
         "gitleaks rules: {} in file, {} loaded, {} path-only (skipped), {} failed to compile",
         rules_in_file,
@@ -159,14 +160,15 @@ fn the_gitleaks_rule_file_loads_with_every_failure_reported() {
 }
 
 #[test]
-fn every_rule_id_in_the_positive_file_exists_in_gitleaks() {
+fn every_rule_id_in_the_positive_file_exists_in_the_rule_files() {
     let ids: BTreeSet<&str> = GITLEAKS_DEFAULT_RULES
         .lines()
+        .chain(WARDEN_SECRET_RULES.lines())
         .filter_map(|l| l.strip_prefix("id = \"")?.strip_suffix('"'))
         .collect();
     for (rule, _) in cases(POSITIVE) {
         if let Some(id) = rule.strip_prefix("secret.") {
-            assert!(ids.contains(id), "no gitleaks rule `{id}`");
+            assert!(ids.contains(id), "no rule `{id}` in gitleaks' or Warden's rule file");
         }
     }
 }

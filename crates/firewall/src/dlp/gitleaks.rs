@@ -18,6 +18,10 @@ use crate::Finding;
 /// Gitleaks' default rules, as published.
 pub const GITLEAKS_DEFAULT_RULES: &str = include_str!("../../rules/gitleaks.toml");
 
+/// Warden's additions in the same format (passwords in configuration, Telegram bot tokens anywhere,
+/// unquoted AWS secret keys), loaded after gitleaks' rules by [`super::DlpDetector::new`].
+pub const WARDEN_SECRET_RULES: &str = include_str!("../../rules/warden-secrets.toml");
+
 /// The lead-in of gitleaks' generated rules: up to 50 identifier bytes before the keyword.
 const LEAD_IN: &str = r"(?i)[\w.-]{0,50}?";
 const LEAD_IN_MAX: usize = 50;

@@ -50,12 +50,18 @@ fn next_trigger(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Whether `i` follows an escaped line break or tab (`\n`, `\r`, `\t` as two characters), as text in
+/// JSON-escaped tool arguments has them: `Phone:\n415-555-0132` is a phone number, not a word `n415…`.
+fn after_escaped_break(b: &[u8], i: usize) -> bool {
+    i >= 2 && b[i - 2] == b'\\' && matches!(b[i - 1], b'n' | b'r' | b't')
+}
+
 impl PiiScanner {
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<Finding>) {
         let b = text.as_bytes();
         let n = b.len();
         let mut hits = Vec::new();
-        let word_start = |i: usize| i == 0 || !is_word(b[i - 1]);
+        let word_start = |i: usize| i == 0 || !is_word(b[i - 1]) || after_escaped_break(b, i);
         let next_ok = |j: usize| j >= n || !is_word(b[j]);
         let mut i = 0;
         loop {

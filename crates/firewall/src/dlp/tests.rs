@@ -254,3 +254,19 @@ fn go_regex_syntax_is_translated() {
         assert!(regex.is_match(matches.as_bytes()), "{go} on {matches}");
     }
 }
+
+#[test]
+fn numbers_after_an_escaped_line_break_are_found() {
+    // JSON-escaped tool arguments carry `\n` as two characters; the digits after it start a word.
+    let detector = detector();
+    let text = r"Name: Ana\nPhone:\n415-555-0132\ncard:\t4111 1111 1111 1111";
+    let findings = detector.scan(text);
+    let kinds: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), &text[f.start..f.end]))
+        .collect();
+    assert!(kinds.contains(&("pii.phone", "415-555-0132")), "{kinds:?}");
+    assert!(kinds.contains(&("pii.card_number", "4111 1111 1111 1111")), "{kinds:?}");
+    // A digit glued to an ordinary word is still not a number's start.
+    assert!(detector.scan("version n4155550132 of the build").is_empty());
+}
