@@ -15,7 +15,11 @@ const CARD: &str = "Please charge 4111 1111 1111 1111 for the booking.\n";
 
 fn scan_with_input(sandbox: &Sandbox, args: &[&str], input: &str) -> (Option<i32>, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
-    command.arg("scan").args(args).env_remove("WARDEN_DATA_DIR").env_remove("WARDEN_TOKEN");
+    command
+        .arg("scan")
+        .args(args)
+        .env_remove("WARDEN_DATA_DIR")
+        .env_remove("WARDEN_TOKEN");
     let (status, stdout, stderr) = sandbox.run_with_input(command, Some(input.as_bytes()), Duration::from_secs(60));
     (status.code(), stdout, stderr)
 }
@@ -25,7 +29,10 @@ fn scan_offline_says_the_verdict_in_its_exit_status() {
     let sandbox = Sandbox::new();
     let (code, stdout, stderr) = scan_with_input(&sandbox, &[], ATTACK);
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
-    assert!(stdout.starts_with("verdict: block") && stdout.contains("injection."), "{stdout}");
+    assert!(
+        stdout.starts_with("verdict: block") && stdout.contains("injection."),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = scan_with_input(&sandbox, &["-"], BENIGN);
     assert_eq!(code, Some(0), "{stdout}");
@@ -37,7 +44,10 @@ fn scan_offline_says_the_verdict_in_its_exit_status() {
     assert_eq!(outcome["verdict"], "redact");
     assert_eq!(outcome["attributes"]["pii"]["kinds"][0], "card_number");
     let redacted = outcome["redacted"].as_str().unwrap_or_default();
-    assert!(!redacted.contains("4111") && redacted.contains("for the booking"), "{redacted}");
+    assert!(
+        !redacted.contains("4111") && redacted.contains("for the booking"),
+        "{redacted}"
+    );
 
     // A file, line by line: one JSON object per line and a summary on standard error.
     let corpus = sandbox.root().join("corpus.txt");
@@ -50,7 +60,10 @@ fn scan_offline_says_the_verdict_in_its_exit_status() {
         .map(|line| serde_json::from_str::<Value>(line).unwrap_or_default()["verdict"].to_string())
         .collect();
     assert_eq!(verdicts, ["\"block\"", "\"allow\"", "\"redact\""], "{stdout}");
-    assert!(stderr.contains("scanned 3 lines (input): 1 blocked (33.3%), 1 redacted, 1 allowed"), "{stderr}");
+    assert!(
+        stderr.contains("scanned 3 lines (input): 1 blocked (33.3%), 1 redacted, 1 allowed"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -62,9 +75,15 @@ fn scan_reads_the_firewall_section_and_refuses_a_bad_one() {
     let path = config.display().to_string();
     let (code, stdout, _) = scan_with_input(&sandbox, &["--config", &path], ATTACK);
     assert_eq!(code, Some(0), "{stdout}");
-    assert!(stdout.starts_with("verdict: allow") && stdout.contains("injection."), "{stdout}");
+    assert!(
+        stdout.starts_with("verdict: allow") && stdout.contains("injection."),
+        "{stdout}"
+    );
 
-    write(&config, b"firewall:\n  directions:\n    input: {injection: sometimes}\n");
+    write(
+        &config,
+        b"firewall:\n  directions:\n    input: {injection: sometimes}\n",
+    );
     let (code, stdout, stderr) = scan_with_input(&sandbox, &["--config", &path], ATTACK);
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("sometimes") && stderr.contains("firewall"), "{stderr}");
