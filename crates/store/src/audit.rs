@@ -7,6 +7,9 @@
 //! commit is in flight goes into the next transaction together, so a burst costs one durable commit
 //! per batch instead of one per event, and each caller still hears back only after the commit that
 //! holds its event.
+//!
+//! On a SQLite database in a file the writer is an OS thread with its own `rusqlite` connection
+//! ([`sqlite_file`]); in memory and on PostgreSQL it is a task on the sqlx pool ([`spawn_writer`]).
 
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
@@ -17,6 +20,11 @@ use warden_ledger::{Hash, leaf_bytes, leaf_hash, parse_leaf};
 
 use crate::columns::{self, get};
 use crate::{Backend, Store, error};
+
+mod sqlite_file;
+mod sqlite_read;
+
+pub(crate) use sqlite_file::{SqliteFile, spawn_file_writer, sqlite_file};
 
 /// Most events in one transaction: bounds how long the first waiter of a batch waits for the rest.
 const MAX_BATCH: usize = 256;
@@ -40,21 +48,27 @@ pub(crate) fn spawn_writer(pool: AnyPool, backend: Backend) -> mpsc::Sender<Pend
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            match write_batch(&pool, backend, &batch).await {
-                Ok(ids) => {
-                    for (pending, id) in batch.drain(..).zip(ids) {
-                        let _ = pending.done.send(Ok(id));
-                    }
-                }
-                Err(reason) => {
-                    for pending in batch.drain(..) {
-                        let _ = pending.done.send(Err(reason.clone()));
-                    }
-                }
-            }
+            let result = write_batch(&pool, backend, &batch).await;
+            answer(&mut batch, result);
         }
     });
     sender
+}
+
+/// Tells every caller of the batch its leaf index, or why the batch was not written; empties `batch`.
+fn answer(batch: &mut Vec<Pending>, result: Result<Vec<u64>, String>) {
+    match result {
+        Ok(ids) => {
+            for (pending, id) in batch.drain(..).zip(ids) {
+                let _ = pending.done.send(Ok(id));
+            }
+        }
+        Err(reason) => {
+            for pending in batch.drain(..) {
+                let _ = pending.done.send(Err(reason.clone()));
+            }
+        }
+    }
 }
 
 /// Appends the batch to the ledger in one transaction; every leaf index, or why none was written.

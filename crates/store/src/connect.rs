@@ -25,7 +25,7 @@ const PING_TIMEOUT: Duration = Duration::from_secs(5);
 /// returns, also in WAL mode.
 /// `secure_delete` overwrites freed pages, so a deleted or pruned secret version (ciphertext, but
 /// still) does not linger in the file.
-const SQLITE_PRAGMAS: [&str; 5] = [
+pub(crate) const SQLITE_PRAGMAS: [&str; 5] = [
     "PRAGMA busy_timeout = 5000",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
@@ -67,6 +67,9 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     /// The audit writer's queue (see [`crate::audit`]).
     pub(crate) audit: tokio::sync::mpsc::Sender<crate::audit::Pending>,
+    /// The database file, when the store is SQLite on disk: the audit writer and bulk reads open their
+    /// own connections to it.
+    pub(crate) sqlite_file: Option<Arc<crate::audit::SqliteFile>>,
     backend: Backend,
     /// The URL without password or query string, for `Debug` and logs.
     location: Arc<str>,
@@ -96,10 +99,22 @@ impl Store {
             .map_err(error::during("connect"))?;
         let location: Arc<str> = redact(url).into();
         tracing::debug!(backend = backend.as_str(), %location, "store connected");
-        let audit = crate::audit::spawn_writer(pool.clone(), backend);
+        // A database file gets its own writer thread and connection; an in-memory database exists
+        // only inside the pool's one connection, so its writer has to use the pool.
+        let sqlite_file = match backend {
+            Backend::Sqlite if !is_sqlite_memory(url) => Some(Arc::new(
+                crate::audit::sqlite_file(url).map_err(error::during("connect"))?,
+            )),
+            _ => None,
+        };
+        let audit = match &sqlite_file {
+            Some(file) => crate::audit::spawn_file_writer(Arc::clone(file)),
+            None => crate::audit::spawn_writer(pool.clone(), backend),
+        };
         Ok(Store {
             pool,
             audit,
+            sqlite_file,
             backend,
             location,
         })

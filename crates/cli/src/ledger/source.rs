@@ -13,8 +13,10 @@ use warden_store::Store;
 
 use crate::client::Client;
 
-/// Entries read per page.
+/// Entries read per page from a server.
 const PAGE: u64 = 1000;
+/// Entries read per page from a data directory's store.
+const STORE_PAGE: u64 = 50_000;
 
 pub enum Source {
     Server { client: Client, admin: Option<Client> },
@@ -110,9 +112,13 @@ impl Source {
         &self,
         mut visit: impl FnMut(u64, Option<&[u8]>, &Hash) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
+        let admin = match self {
+            Source::Store { store } => return for_each_stored_entry(store, visit).await,
+            Source::Server { admin, .. } => admin.as_ref().context("reading entries needs the admin token")?,
+        };
         let mut start = 0u64;
         loop {
-            let page = self.entries(start, start + PAGE).await?;
+            let page = server_entries(admin, start, start + PAGE).await?;
             let Some(last) = page.last().map(|e| e.0) else {
                 return Ok(());
             };
@@ -120,27 +126,6 @@ impl Source {
                 visit(*index, leaf.as_deref(), hash)?;
             }
             start = last + 1;
-        }
-    }
-
-    async fn entries(&self, start: u64, end: u64) -> anyhow::Result<Vec<(u64, Option<Vec<u8>>, Hash)>> {
-        match self {
-            Source::Server { admin, .. } => {
-                let admin = admin.as_ref().context("reading entries needs the admin token")?;
-                let answer = admin
-                    .get(&format!("/v1/ledger/entries?start={start}&end={end}"))
-                    .await?;
-                let Some(items) = answer.as_array() else {
-                    bail!("the entries route did not answer a list");
-                };
-                items.iter().map(entry_from_json).collect()
-            }
-            Source::Store { store } => Ok(store
-                .ledger_entries(start, end)
-                .await?
-                .into_iter()
-                .map(|e| (e.index, e.leaf, e.leaf_hash))
-                .collect()),
         }
     }
 
@@ -153,6 +138,39 @@ impl Source {
         })
         .await?;
         Ok(tree)
+    }
+}
+
+async fn server_entries(admin: &Client, start: u64, end: u64) -> anyhow::Result<Vec<(u64, Option<Vec<u8>>, Hash)>> {
+    let answer = admin
+        .get(&format!("/v1/ledger/entries?start={start}&end={end}"))
+        .await?;
+    let Some(items) = answer.as_array() else {
+        bail!("the entries route did not answer a list");
+    };
+    items.iter().map(entry_from_json).collect()
+}
+
+/// Every entry of a data directory's store, in large pages, the next page read while this one is
+/// visited.
+async fn for_each_stored_entry(
+    store: &Store,
+    mut visit: impl FnMut(u64, Option<&[u8]>, &Hash) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let read = |start: u64| {
+        let store = store.clone();
+        tokio::spawn(async move { store.ledger_entries_bulk(start, start.saturating_add(STORE_PAGE)).await })
+    };
+    let mut next = read(0);
+    loop {
+        let page = next.await??;
+        let Some(last) = page.last().map(|e| e.index) else {
+            return Ok(());
+        };
+        next = read(last.saturating_add(1));
+        for entry in &page {
+            visit(entry.index, entry.leaf.as_deref(), &entry.leaf_hash)?;
+        }
     }
 }
 
