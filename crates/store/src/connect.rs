@@ -137,6 +137,11 @@ impl Store {
 
     /// Closes every connection, waiting for the ones in use to come back. Later calls fail.
     pub async fn close(&self) {
+        if let Some(file) = &self.sqlite_file {
+            let file = Arc::clone(file);
+            // Waits for the batch in progress; off the async workers, as it may block for a commit.
+            let _ = tokio::task::spawn_blocking(move || file.close()).await;
+        }
         self.pool.close().await;
     }
 

@@ -15,7 +15,8 @@
 //! In-memory databases (one connection for the whole pool) and PostgreSQL keep the sqlx writer.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
@@ -35,10 +36,25 @@ const INSERT: &str = "INSERT INTO ledger_entries (idx, timestamp, leaf, leaf_has
 
 /// Where the writer's connection goes, and whether the store was opened read only (`mode=ro`), in
 /// which case this connection is read only too and every append fails as it would through the pool.
-#[derive(Debug, Clone)]
+/// The connection lives here rather than on the writer thread so that [`SqliteFile::close`] can close
+/// it: SQLite folds the write-ahead log back into the database only when its last connection closes.
+#[derive(Debug)]
 pub(crate) struct SqliteFile {
     pub(crate) path: PathBuf,
     pub(crate) read_only: bool,
+    /// Opened on the first event; held (locked) by the writer for the whole of each batch.
+    connection: Mutex<Option<Connection>>,
+    closed: AtomicBool,
+}
+
+impl SqliteFile {
+    /// Closes the writer's connection once the batch in progress (if any) is answered; appends after
+    /// this fail. Called by `Store::close` before the pool closes.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        drop(connection.take());
+    }
 }
 
 /// Starts the writer thread for the database file; it ends when every sender is gone. If the thread
@@ -57,9 +73,6 @@ pub(crate) fn spawn_file_writer(file: Arc<SqliteFile>) -> mpsc::Sender<Pending> 
 }
 
 fn run(file: &SqliteFile, mut queue: mpsc::Receiver<Pending>) {
-    // Opened on the first event, so a store that only reads (`warden ledger verify --data-dir`)
-    // never holds a writing connection; dropped after a failure and opened again for the next batch.
-    let mut connection: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -69,21 +82,28 @@ fn run(file: &SqliteFile, mut queue: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let result = write(&mut connection, file, &batch);
+        let result = write(file, &batch);
         answer(&mut batch, result);
     }
 }
 
-fn write(connection: &mut Option<Connection>, file: &SqliteFile, batch: &[Pending]) -> Result<Vec<u64>, String> {
-    let conn = match connection {
+/// The connection is opened on the first event, so a store that only reads (`warden ledger verify
+/// --data-dir`) never holds a writing connection; it is dropped after a failure and opened again for
+/// the next batch.
+fn write(file: &SqliteFile, batch: &[Pending]) -> Result<Vec<u64>, String> {
+    let mut connection = file.connection.lock().unwrap_or_else(|p| p.into_inner());
+    if file.closed.load(Ordering::SeqCst) {
+        return Err("record audit event: the store is closed".into());
+    }
+    let mut conn = match connection.take() {
         Some(conn) => conn,
-        None => connection.insert(open(file).map_err(|e| describe("open the audit writer's connection", &e))?),
+        None => open(file).map_err(|e| describe("open the audit writer's connection", &e))?,
     };
-    let result = append(conn, batch);
-    if result.is_err() {
-        // Whatever failed (a trigger, a full disk, a lock held too long), start the next batch on a
-        // fresh connection rather than on one in an unknown state.
-        *connection = None;
+    let result = append(&mut conn, batch);
+    // Whatever failed (a trigger, a full disk, a lock held too long), the next batch starts on a fresh
+    // connection rather than on one in an unknown state.
+    if result.is_ok() {
+        *connection = Some(conn);
     }
     result
 }
@@ -150,6 +170,8 @@ pub(crate) fn sqlite_file(url: &str) -> Result<SqliteFile, sqlx::Error> {
     Ok(SqliteFile {
         path: options.get_filename().to_path_buf(),
         read_only,
+        connection: Mutex::new(None),
+        closed: AtomicBool::new(false),
     })
 }
 
