@@ -273,9 +273,9 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
     );
     request.findings = findings_attributes(scan.as_ref());
     let mut decision = evaluate(&active.set, &request, &ask.grants, explain);
-    let blocked = scan.as_ref().is_some_and(ScanOutcome::is_blocked);
-    if blocked {
-        block_by_firewall(&mut decision, scan.as_ref());
+    let blocked = scan.as_ref().filter(|s| s.is_blocked());
+    if let Some(scan) = blocked {
+        block_by_firewall(&mut decision, scan);
     }
     let decision_id = uuid::Uuid::new_v4().to_string();
     let outcome = if decision.is_allow() {
@@ -283,7 +283,7 @@ async fn decide_and_record(state: &AppState, ask: &Ask, body: AuthorizeRequest) 
     } else {
         AuditOutcome::Denied
     };
-    let (basis, grant_id) = if blocked {
+    let (basis, grant_id) = if blocked.is_some() {
         ("firewall", None)
     } else {
         basis_of(&decision.basis)
@@ -354,10 +354,8 @@ fn findings_attributes(scan: Option<&ScanOutcome>) -> Map<String, Value> {
 }
 
 /// An enforced firewall block denies whatever the rules said, and says which rules of the firewall fired.
-fn block_by_firewall(decision: &mut Decision, scan: Option<&ScanOutcome>) {
-    let mut rules: Vec<&str> = scan
-        .map(|s| s.findings.iter().map(|f| f.rule.as_str()).collect())
-        .unwrap_or_default();
+fn block_by_firewall(decision: &mut Decision, scan: &ScanOutcome) {
+    let mut rules: Vec<&str> = scan.findings.iter().map(|f| f.rule.as_str()).collect();
     rules.sort_unstable();
     rules.dedup();
     decision.decision = Effect::Deny;

@@ -24,6 +24,12 @@ fn with_firewall(yaml: &'static str) -> impl Fn(&mut Config) {
     }
 }
 
+/// Whether `text` holds the test card number, grouped or not. (Not just its first digits: random hex
+/// ids in the ledger contain `4111` now and then.)
+fn leaks_card(text: &str) -> bool {
+    text.contains(CARD) || text.contains(&CARD.replace(' ', ""))
+}
+
 async fn agent_access(app: &TestApp, name: &str) -> String {
     app.agent(name, &[]).await;
     app.login(name).await.0
@@ -109,7 +115,7 @@ async fn scans_find_block_and_redact_and_the_ledger_keeps_no_text() {
         let text = ledger_text(app).await;
         assert!(text.contains("firewall.scan"));
         assert!(
-            !text.contains("system prompt") && !text.contains("4111"),
+            !text.contains("system prompt") && !leaks_card(&text),
             "scanned text in the ledger"
         );
         assert!(!text.contains("capital of France"));
@@ -232,7 +238,7 @@ async fn the_policy_decides_on_findings_from_content() {
         let score = event.details["findings"]["injection"]["score"].as_f64();
         assert!(score > Some(0.8), "{:?}", event.details);
         let text = ledger_text(app).await;
-        assert!(text.contains("injection.") && !text.contains("system prompt") && !text.contains("4111"));
+        assert!(text.contains("injection.") && !text.contains("system prompt") && !leaks_card(&text));
     })
     .await;
 }
@@ -299,7 +305,7 @@ async fn tokens_are_kept_in_the_vault_and_revealed_only_to_those_allowed() {
         let first = scan(app, &agent, json!({"text": text, "direction": "output"})).await;
         assert_eq!(first["verdict"], "redact", "{first}");
         let shown = first["redacted"].as_str().unwrap_or_default().to_owned();
-        assert!(shown.contains("tok_card_number_") && !shown.contains("4111"), "{shown}");
+        assert!(shown.contains("tok_card_number_") && !leaks_card(&shown), "{shown}");
         // The same original gets the same token: joins across tool results keep working.
         let second = scan(app, &billing, json!({"text": text, "direction": "output"})).await;
         assert_eq!(second["redacted"], first["redacted"]);
@@ -336,7 +342,7 @@ async fn tokens_are_kept_in_the_vault_and_revealed_only_to_those_allowed() {
 
         // Neither the original nor its digits are in the ledger.
         let ledger = ledger_text(app).await;
-        assert!(ledger.contains("firewall.detokenize") && !ledger.contains("4111"));
+        assert!(ledger.contains("firewall.detokenize") && !leaks_card(&ledger));
     })
     .await;
 }
@@ -390,7 +396,7 @@ async fn a_token_whose_stored_original_was_moved_is_an_integrity_failure() {
 
         let reply = app.post("/v1/detokenize", Some(ADMIN), json!({"text": a})).await;
         let problem = reply.problem(StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!problem.contains("5555") && !problem.contains("4111"), "{problem}");
+        assert!(!problem.contains(other) && !leaks_card(&problem), "{problem}");
         // The untouched token still opens.
         let fine = app
             .post("/v1/detokenize", Some(ADMIN), json!({"text": b}))
