@@ -42,14 +42,7 @@ async fn scan(app: &TestApp, token: &str, body: Value) -> Value {
 /// The ledger event at `index`, as the admin reads it.
 async fn event_at(app: &TestApp, index: &Value) -> warden_core::AuditEvent {
     let index = index.as_u64().unwrap_or_else(|| unreachable!("an index: {index}"));
-    let entry = app
-        .get(&format!("/v1/ledger/entries/{index}"), Some(ADMIN))
-        .await
-        .ok(StatusCode::OK)
-        .clone();
-    let leaf = STANDARD
-        .decode(entry["leaf"].as_str().unwrap_or_default())
-        .unwrap_or_default();
+    let (_, leaf) = app.ledger_leaf(index).await;
     warden_ledger::parse_leaf(&leaf)
         .unwrap_or_else(|e| unreachable!("{e}"))
         .1

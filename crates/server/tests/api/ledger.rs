@@ -63,14 +63,7 @@ async fn a_decision_is_proven_in_a_signed_checkpoint_with_public_routes() {
         assert_eq!(published, first);
 
         // The admin reads the entry; its leaf bytes are the decision event and hash to the leaf hash.
-        let entry = app
-            .get(&format!("/v1/ledger/entries/{index}"), Some(ADMIN))
-            .await
-            .ok(StatusCode::OK)
-            .clone();
-        let leaf = STANDARD
-            .decode(entry["leaf"].as_str().unwrap_or_default())
-            .unwrap_or_default();
+        let (entry, leaf) = app.ledger_leaf(index).await;
         assert_eq!(leaf_hash(&leaf), hash(entry["leaf_hash"].as_str().unwrap_or_default()));
         let (stated, event) = parse_leaf(&leaf).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(stated, index);

@@ -325,6 +325,20 @@ impl TestApp {
             .collect()
     }
 
+    /// The admin's view of ledger entry `index` (`/v1/ledger/entries/{index}`) and its leaf bytes.
+    pub async fn ledger_leaf(&self, index: u64) -> (Value, Vec<u8>) {
+        use base64::Engine as _;
+        let entry = self
+            .get(&format!("/v1/ledger/entries/{index}"), Some(ADMIN))
+            .await
+            .ok(StatusCode::OK)
+            .clone();
+        let leaf = base64::engine::general_purpose::STANDARD
+            .decode(entry["leaf"].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        (entry, leaf)
+    }
+
     /// Sends every request at once, each on its own task, and returns the replies in order.
     pub async fn concurrently(&self, requests: Vec<Request<Body>>) -> Vec<Reply> {
         let tasks: Vec<_> = requests
