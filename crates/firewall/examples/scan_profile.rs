@@ -139,8 +139,13 @@ fn main() {
     let injection = InjectionDetector::default();
     let dlp = DlpDetector::new().ok();
     let waf = WafRules::builtin().ok();
-    let started = Instant::now();
-    for _ in 0..rounds {
+    // One round unmeasured, as the scanner had above: the stage detectors' lazy DFAs start empty, and
+    // building their states belongs to the first scans, not to the steady state measured here.
+    let mut started = Instant::now();
+    for round in 0..=rounds {
+        if round == 1 {
+            started = Instant::now();
+        }
         for text in &texts {
             let request = ScanRequest {
                 text,

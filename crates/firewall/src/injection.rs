@@ -9,7 +9,7 @@
 pub mod model;
 mod rules;
 
-use regex::bytes::RegexSet;
+use regex_automata::{Input, PatternSet};
 
 pub use model::Model;
 pub use rules::EvasionKind;
@@ -94,11 +94,10 @@ impl InjectionDetector {
     }
 
     fn empty() -> Self {
-        let set = RegexSet::empty();
         Self {
             rules: CompiledRules {
                 rules: Vec::new(),
-                set,
+                set: None,
                 owners: Vec::new(),
             },
             model: None,
@@ -157,11 +156,16 @@ impl InjectionDetector {
         findings: &mut Vec<Finding>,
         span: impl Fn(usize, usize) -> (usize, usize),
     ) {
-        if self.rules.owners.is_empty() {
+        let Some(set) = &self.rules.set else { return };
+        // Most views match no pattern: `is_match` answers that in one forward pass that stops at the first
+        // match, where the search for every pattern that matches must run each to the end.
+        if !set.is_match(view.as_bytes()) {
             return;
         }
-        for pattern in self.rules.set.matches(view.as_bytes()).iter() {
-            let Some(&(index, p)) = self.rules.owners.get(pattern) else {
+        let mut matched = PatternSet::new(set.pattern_len());
+        set.which_overlapping_matches(&Input::new(view.as_bytes()), &mut matched);
+        for pattern in matched.iter() {
+            let Some(&(index, p)) = self.rules.owners.get(pattern.as_usize()) else {
                 continue;
             };
             let (Some(rule), Some(done)) = (self.rules.rules.get(index), reported.get_mut(index)) else {

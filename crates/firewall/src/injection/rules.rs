@@ -1,7 +1,8 @@
 //! Injection rules as data: the YAML rule file (built-in or the user's), merging a user file over the
 //! built-in one, and compiling every pattern into one `RegexSet` so a view is scanned in a single pass.
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::{MatchKind, meta, util::syntax};
 use serde::Deserialize;
 
 use super::InjectionError;
@@ -148,7 +149,10 @@ impl CompiledRule {
 #[derive(Debug)]
 pub(super) struct CompiledRules {
     pub rules: Vec<CompiledRule>,
-    pub set: RegexSet,
+    /// All patterns as one automaton (`None` without patterns), built without a literal prefilter: the
+    /// rules' many leading words make one that finds a candidate every few bytes of ordinary prose, and
+    /// verifying each costs more than the automaton's own single pass.
+    pub set: Option<meta::Regex>,
     /// For each pattern of the set: (rule index, pattern index within the rule).
     pub owners: Vec<(usize, usize)>,
 }
@@ -196,15 +200,24 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
             evasion,
         });
     }
-    let set = RegexSetBuilder::new(&sources)
-        .unicode(false)
-        .size_limit(COMPILED_SIZE_LIMIT.saturating_mul(4))
-        .dfa_size_limit(DFA_CACHE_BYTES)
-        .build()
-        .map_err(|e| InjectionError::Pattern {
-            rule: "(set)".to_owned(),
-            message: e.to_string(),
-        })?;
+    let set = if sources.is_empty() {
+        None
+    } else {
+        let config = meta::Config::new()
+            .match_kind(MatchKind::All)
+            .auto_prefilter(false)
+            .nfa_size_limit(Some(COMPILED_SIZE_LIMIT.saturating_mul(4)))
+            .hybrid_cache_capacity(DFA_CACHE_BYTES);
+        let set = meta::Builder::new()
+            .configure(config)
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .build_many(&sources)
+            .map_err(|e| InjectionError::Pattern {
+                rule: "(set)".to_owned(),
+                message: e.to_string(),
+            })?;
+        Some(set)
+    };
     Ok(CompiledRules { rules, set, owners })
 }
 
