@@ -271,35 +271,63 @@ fn join_spaced_letters(chars: &mut [(char, u32)], word: &[bool], evasion: &mut E
     }
 }
 
-/// The primary view of an ASCII text in one pass over its bytes (most prompts are ASCII, and the general
-/// path costs several passes over a `(char, offset)` vector). Returns `None` when the text has spaced-out
-/// letters, which the general path joins.
+/// The primary view of an ASCII text, mostly sixteen bytes at a time (most prompts are ASCII, and the
+/// general path costs several passes over a `(char, offset)` vector). Returns `None` when the text has
+/// spaced-out letters, which the general path joins, or is too long for `u32` offsets.
 pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
     let bytes = text.as_bytes();
-    // Written by index into buffers of the input's length (the output is never longer), then cut: a
-    // `push` per byte costs a capacity check per byte, and this loop is most of normalizing ASCII.
-    let mut out = vec![0u8; bytes.len()];
-    let mut starts = vec![0u32; bytes.len()];
-    let mut len = 0;
+    // Offsets are `u32`: a longer text takes the general path, which saturates them.
+    u32::try_from(bytes.len()).ok()?;
+    // The output is never longer than the input: one allocation each, no zeroing.
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut starts = Vec::with_capacity(bytes.len());
     let mut after_space = true;
-    for (index, &b) in bytes.iter().enumerate() {
-        let folded = ASCII_FOLD[usize::from(b & 0x7f)];
-        let space = folded == b' ';
-        let keep = folded != 0 && !(space && after_space);
-        after_space = if folded == 0 { after_space } else { space };
-        // INVARIANT: `len <= index < bytes.len()`: the slot exists, and is overwritten when not kept.
-        if let (Some(slot), Some(start)) = (out.get_mut(len), starts.get_mut(len)) {
-            *slot = folded;
-            *start = u32::try_from(index).unwrap_or(u32::MAX);
+    // Whether the byte before `i` is printable and not a space: a whitespace byte after it is kept.
+    let mut after_graphic = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(chunk) = bytes.get(i..i + 16) else {
+            fold_ascii_bytes(bytes, i, &mut out, &mut starts, &mut after_space);
+            break;
+        };
+        let x = u128::from_le_bytes(sixteen(chunk));
+        let graphic = graphic_bytes(x);
+        let space = whitespace_bytes(x);
+        let previous_graphic = (graphic << 8) | (u128::from(after_graphic) << 7);
+        // The common case: every byte is kept as one byte (printable, or whitespace after a printable one).
+        if graphic | (space & previous_graphic) == HIGH {
+            let upper = in_range(x, b'A', b'Z');
+            let space_bytes = (space >> 7) * 0xFF;
+            let folded = ((x | (upper >> 2)) & !space_bytes) | (space >> 2);
+            out.extend_from_slice(&folded.to_le_bytes());
+            // `i` fits: the text's length does.
+            let at = i as u32;
+            starts.extend_from_slice(&std::array::from_fn::<u32, 16, _>(|k| at + k as u32));
+            after_space = space >> 127 != 0;
+        } else {
+            fold_ascii_bytes(&bytes[..i + 16], i, &mut out, &mut starts, &mut after_space);
         }
-        len += usize::from(keep);
+        after_graphic = graphic >> 127 != 0;
+        i += 16;
     }
-    out.truncate(len);
-    starts.truncate(len);
     if has_spaced_letters(&out) {
         return None;
     }
     String::from_utf8(out).ok().map(|text| (text, starts))
+}
+
+/// Folds `bytes[from..]` one byte at a time.
+fn fold_ascii_bytes(bytes: &[u8], from: usize, out: &mut Vec<u8>, starts: &mut Vec<u32>, after_space: &mut bool) {
+    for (index, &b) in bytes.iter().enumerate().skip(from) {
+        let folded = ASCII_FOLD[usize::from(b & 0x7f)];
+        let space = folded == b' ';
+        if folded == 0 || (space && *after_space) {
+            continue;
+        }
+        *after_space = space;
+        out.push(folded);
+        starts.push(u32::try_from(index).unwrap_or(u32::MAX));
+    }
 }
 
 /// What each ASCII byte becomes in the primary view: whitespace a space, other controls 0 (dropped),
@@ -318,28 +346,72 @@ const ASCII_FOLD: [u8; 128] = {
     table
 };
 
+// Sixteen bytes at a time in a `u128` ("SWAR"): each test leaves the high bit of every byte that passes.
+const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+const LOW7: u128 = 0x7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F;
+const ONES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+fn sixteen(chunk: &[u8]) -> [u8; 16] {
+    if let Ok(bytes) = <[u8; 16]>::try_from(chunk) {
+        return bytes;
+    }
+    let mut bytes = [0u8; 16];
+    let n = chunk.len().min(16);
+    bytes[..n].copy_from_slice(&chunk[..n]);
+    bytes
+}
+
+/// Bytes in `lo..=hi` (both below 0x80); bytes of 0x80 and above never pass.
+fn in_range(x: u128, lo: u8, hi: u8) -> u128 {
+    let low = x & LOW7;
+    // No carry crosses a byte: every byte of `low` is below 0x80, the added constants are at most 0x80.
+    let at_least_lo = low + ONES * u128::from(0x80 - lo);
+    let above_hi = low + ONES * u128::from(0x7F - hi);
+    at_least_lo & !above_hi & !x & HIGH
+}
+
+/// Printable ASCII other than space.
+fn graphic_bytes(x: u128) -> u128 {
+    in_range(x, 0x21, 0x7E)
+}
+
+/// The whitespace bytes the primary view turns into a space.
+fn whitespace_bytes(x: u128) -> u128 {
+    in_range(x, b'\t', 0x0D) | in_range(x, b' ', b' ')
+}
+
 /// Whether four single letters follow each other one separator apart ("i g n o"), the shape
-/// `join_spaced_letters` looks for.
+/// `join_spaced_letters` looks for: single-letter words starting at `p`, `p + 2`, `p + 4` and `p + 6`.
 fn has_spaced_letters(bytes: &[u8]) -> bool {
-    let (mut run, mut last, mut i) = (0usize, usize::MAX, 0usize);
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if i - start == 1 {
-            run = if last.checked_add(2) == Some(start) { run + 1 } else { 1 };
-            last = start;
-            if run >= 4 {
+    // Sixteen bytes at a time, one word behind the loads: a byte's right neighbour is in the next word.
+    let mut words = bytes
+        .chunks(16)
+        .map(|chunk| alnum_bytes(u128::from_le_bytes(sixteen(chunk))));
+    let (mut previous, mut current) = (0, words.next().unwrap_or(0));
+    let mut previous_single = 0u128;
+    loop {
+        let next = words.next();
+        let following = next.unwrap_or(0);
+        let left = (current << 8) | (previous >> 120);
+        let right = (current >> 8) | (following << 120);
+        let single = current & !left & !right;
+        // A run starting in the previous word may end in this one.
+        if previous_single != 0 {
+            let at = |k: u32| (previous_single >> (16 * k)) | (single << (128 - 16 * k));
+            if previous_single & at(1) & at(2) & at(3) != 0 {
                 return true;
             }
         }
+        let Some(next) = next else {
+            return single & (single >> 16) & (single >> 32) & (single >> 48) != 0;
+        };
+        (previous, current, previous_single) = (current, next, single);
     }
-    false
+}
+
+/// ASCII alphanumeric bytes.
+fn alnum_bytes(x: u128) -> u128 {
+    // `| 0x20` maps upper- to lowercase and no other byte into `a..=z`.
+    in_range(x, b'0', b'9') | in_range(x | (ONES * 0x20), b'a', b'z')
 }
 
 /// Writes the folded characters as text, dropping marked characters and collapsing space runs, and

@@ -129,3 +129,36 @@ proptest! {
         prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
     }
 }
+
+/// The primary view by the general path (fold, join, emit), which every fast path must reproduce.
+fn general_path(text: &str) -> (String, Vec<u32>, super::Evasion) {
+    let mut evasion = super::Evasion::default();
+    let mut chars = Vec::new();
+    super::fold::fold_chars(text, 0, &mut chars, &mut evasion);
+    super::fold::fold_words(&mut chars, &mut evasion);
+    let (mut folded, mut starts) = (String::new(), Vec::new());
+    super::fold::emit(&chars, &mut folded, &mut starts);
+    (folded, starts, evasion)
+}
+
+proptest! {
+    #[test]
+    fn ascii_fast_path_matches_the_general_path(text in "[a-cA-C0-9 \t\n\r\u{b}\u{c}\u{1}\u{7f}.,-]{0,70}") {
+        let (folded, starts, evasion) = general_path(&text);
+        if let Some((fast, fast_starts)) = super::fold::fold_ascii_text(&text) {
+            prop_assert_eq!(&fast, &folded);
+            prop_assert_eq!(&fast_starts, &starts);
+            prop_assert_eq!(evasion, super::Evasion::default());
+        } else {
+            // Only spaced-out letters (single-letter words two bytes apart) send ASCII text to the
+            // general path.
+            let b = folded.as_bytes();
+            let single = |p: usize| {
+                b.get(p).is_some_and(u8::is_ascii_alphanumeric)
+                    && (p == 0 || !b[p - 1].is_ascii_alphanumeric())
+                    && !b.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
+            };
+            prop_assert!(evasion.spaced_runs > 0 || (0..b.len()).any(|p| [0, 2, 4, 6].iter().all(|d| single(p + d))));
+        }
+    }
+}
