@@ -162,3 +162,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn long_runs_are_the_maximal_runs_of_sixteen_or_more(text in "[a-c0-9=%. ,/]{0,80}|(?s).{0,60}") {
+        let bytes = text.as_bytes();
+        let mut expected = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && super::decode::is_run_byte(bytes[i]) {
+                i += 1;
+            }
+            if i - start >= 16 {
+                expected.push((start, i));
+            }
+            i += 1;
+        }
+        prop_assert_eq!(super::decode::long_runs(bytes).collect::<Vec<_>>(), expected);
+    }
+}
