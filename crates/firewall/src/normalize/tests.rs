@@ -165,6 +165,23 @@ proptest! {
 
 proptest! {
     #[test]
+    fn rot13_hints_match_a_multi_pattern_search(
+        text in "[rot13 -vtaberqfgchpzjnl]{0,40}",
+        hint in 0usize..9,
+        at in 0usize..41,
+    ) {
+        let hints = ["rot13", "rot-13", "rot 13", "vtaber", "qvfertneq", "vafgehpgvba", "flfgrz", "cebzcg", "cnffjbeq"];
+        let Ok(automaton) = aho_corasick::AhoCorasick::new(hints) else {
+            unreachable!("hints compile")
+        };
+        let mut with_hint = text.clone();
+        with_hint.insert_str(at.min(text.len()), hints[hint]);
+        for text in [&text, &with_hint] {
+            prop_assert_eq!(super::hints_rot13(text.as_bytes()), automaton.is_match(text.as_str()));
+        }
+    }
+
+    #[test]
     fn long_runs_are_the_maximal_runs_of_sixteen_or_more(text in "[a-c0-9=%. ,/]{0,80}|(?s).{0,60}") {
         let bytes = text.as_bytes();
         let mut expected = Vec::new();
