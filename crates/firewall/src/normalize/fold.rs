@@ -433,28 +433,47 @@ pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u3
 pub(super) fn leet(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    for (start, token) in token_ranges(bytes) {
-        let has_letter = token.iter().any(u8::is_ascii_lowercase);
-        if !has_letter || !token.iter().any(|&b| leet_byte(b).is_some()) {
-            continue;
-        }
-        let buf = out.get_or_insert_with(|| bytes.to_vec());
-        for (offset, &b) in token.iter().enumerate() {
-            if let Some(letter) = leet_byte(b) {
-                buf[start + offset] = letter;
+    // Only tokens (split on spaces) holding a leet byte matter: find those bytes sixteen at a time, and
+    // look at each such token once.
+    let mut from = 0;
+    while let Some(at) = next_leet_byte(bytes, from) {
+        let before = bytes.get(from..at).unwrap_or_default();
+        let start = before.iter().rposition(|&b| b == b' ').map_or(from, |p| from + p + 1);
+        let after = bytes.get(at..).unwrap_or_default();
+        let end = after.iter().position(|&b| b == b' ').map_or(bytes.len(), |p| at + p);
+        let token = bytes.get(start..end).unwrap_or_default();
+        if token.iter().any(u8::is_ascii_lowercase) {
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            for (slot, &b) in buf.iter_mut().skip(start).zip(token) {
+                if let Some(letter) = leet_byte(b) {
+                    *slot = letter;
+                }
             }
         }
+        // `bytes[end]` is a space (or the end): the next token starts after it.
+        from = end;
     }
     out.and_then(|buf| String::from_utf8(buf).ok())
 }
 
-fn token_ranges(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let mut start = 0;
-    bytes.split(|&b| b == b' ').map(move |token| {
-        let at = start;
-        start += token.len() + 1;
-        (at, token)
-    })
+/// The first byte at or after `from` that [`leet_byte`] maps.
+fn next_leet_byte(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        let chunk = bytes.get(i..bytes.len().min(i + 16)).unwrap_or_default();
+        let x = u128::from_le_bytes(sixteen(chunk));
+        // `0`..=`@` holds the leet digits and `@`; the zero padding of a short chunk never passes.
+        let mut candidates = in_range(x, b'0', b'@') | in_range(x, b'$', b'$');
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize / 8;
+            if chunk.get(k).copied().and_then(leet_byte).is_some() {
+                return Some(i + k);
+            }
+            candidates &= candidates - 1;
+        }
+        i += 16;
+    }
+    None
 }
 
 fn leet_byte(b: u8) -> Option<u8> {

@@ -163,7 +163,42 @@ proptest! {
     }
 }
 
+/// The leet view as first written: every space-separated token, in turn.
+fn reference_leet(text: &str) -> Option<String> {
+    let mut out = text.as_bytes().to_vec();
+    let mut changed = false;
+    let mut start = 0;
+    for token in text.as_bytes().split(|&b| b == b' ') {
+        let leet = |b: u8| match b {
+            b'0' => Some(b'o'),
+            b'1' => Some(b'i'),
+            b'3' => Some(b'e'),
+            b'4' | b'@' => Some(b'a'),
+            b'5' | b'$' => Some(b's'),
+            b'7' => Some(b't'),
+            b'8' => Some(b'b'),
+            b'9' => Some(b'g'),
+            _ => None,
+        };
+        if token.iter().any(u8::is_ascii_lowercase) && token.iter().any(|&b| leet(b).is_some()) {
+            changed = true;
+            for (offset, &b) in token.iter().enumerate() {
+                if let Some(letter) = leet(b) {
+                    out[start + offset] = letter;
+                }
+            }
+        }
+        start += token.len() + 1;
+    }
+    changed.then(|| String::from_utf8(out).unwrap_or_default())
+}
+
 proptest! {
+    #[test]
+    fn leet_matches_the_reference(text in "[a-c0-9@$:A ]{0,50}|[a-z0-9 \u{e9}\u{4e2d}.@$-]{0,90}") {
+        prop_assert_eq!(super::fold::leet(&text), reference_leet(&text));
+    }
+
     #[test]
     fn rot13_hints_match_a_multi_pattern_search(
         text in "[rot13 -vtaberqfgchpzjnl]{0,40}",
