@@ -156,9 +156,12 @@ pub fn normalize(text: &str) -> Normalized {
 
 /// The primary view of `text` with its offset map.
 fn fold_text(text: &str, evasion: &mut Evasion) -> (String, Vec<u32>) {
-    if text.is_ascii()
-        && let Some(fast) = fold::fold_ascii_text(text)
-    {
+    let fast = if text.is_ascii() {
+        fold::fold_ascii_text(text)
+    } else {
+        fold::fold_plain_text(text, evasion)
+    };
+    if let Some(fast) = fast {
         return fast;
     }
     let mut chars = Vec::with_capacity(text.len());

@@ -20,54 +20,61 @@ pub(super) fn fold_chars(text: &str, base: u32, out: &mut Vec<(char, u32)>, evas
     let mut in_flag = false;
     for (index, c) in text.char_indices() {
         let at = base.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
-        if c.is_ascii() {
-            in_flag = false;
-            fold_ascii(c, at, out);
-            continue;
+        fold_char(c, at, &mut in_flag, out, evasion);
+    }
+}
+
+/// Pass one for the character `c` at offset `at`. `in_flag` tells whether `c` follows a waving black
+/// flag (and tag characters since), and is updated.
+#[inline]
+fn fold_char(c: char, at: u32, in_flag: &mut bool, out: &mut Vec<(char, u32)>, evasion: &mut Evasion) {
+    if c.is_ascii() {
+        *in_flag = false;
+        fold_ascii(c, at, out);
+        return;
+    }
+    if let Some(hidden) = tag_ascii(c) {
+        // Tag characters render as nothing: decode them so the hidden text is scanned like visible
+        // text (ASCII smuggling), unless they spell an emoji flag.
+        if *in_flag {
+            return;
         }
-        if let Some(hidden) = tag_ascii(c) {
-            // Tag characters render as nothing: decode them so the hidden text is scanned like visible
-            // text (ASCII smuggling), unless they spell an emoji flag.
-            if in_flag {
-                continue;
-            }
-            if let Some(ascii) = hidden {
-                evasion.tag_chars += 1;
-                fold_ascii(ascii, at, out);
-            }
-            continue;
+        if let Some(ascii) = hidden {
+            evasion.tag_chars += 1;
+            fold_ascii(ascii, at, out);
         }
-        in_flag = c == BLACK_FLAG;
-        if is_bidi_control(c) {
-            evasion.bidi += 1;
-            continue;
+        return;
+    }
+    *in_flag = c == BLACK_FLAG;
+    if is_bidi_control(c) {
+        evasion.bidi += 1;
+        return;
+    }
+    if is_invisible(c) {
+        evasion.invisible += 1;
+        return;
+    }
+    if c.is_whitespace() {
+        out.push((' ', at));
+        return;
+    }
+    if !folds_by_decomposition(c) {
+        // Other scripts keep their marks: Devanagari vowel signs and kana voicing marks are letters
+        // of the word, not decoration, and dropping them would garble the text rules match.
+        out.extend(c.to_lowercase().map(|lower| (lower, at)));
+        return;
+    }
+    let before = out.len();
+    decompose_compatible(c, |d| {
+        if is_combining_mark(d) && is_diacritic(d) {
+            return;
         }
-        if is_invisible(c) {
-            evasion.invisible += 1;
-            continue;
+        for lower in d.to_lowercase() {
+            out.push((lower, at));
         }
-        if c.is_whitespace() {
-            out.push((' ', at));
-            continue;
-        }
-        if !folds_by_decomposition(c) {
-            // Other scripts keep their marks: Devanagari vowel signs and kana voicing marks are letters
-            // of the word, not decoration, and dropping them would garble the text rules match.
-            out.extend(c.to_lowercase().map(|lower| (lower, at)));
-            continue;
-        }
-        let before = out.len();
-        decompose_compatible(c, |d| {
-            if is_combining_mark(d) && is_diacritic(d) {
-                return;
-            }
-            for lower in d.to_lowercase() {
-                out.push((lower, at));
-            }
-        });
-        if out.len() != before + 1 || out.last().is_some_and(|&(f, _)| f != c) {
-            evasion.folded += 1;
-        }
+    });
+    if out.len() != before + 1 || out.last().is_some_and(|&(f, _)| f != c) {
+        evasion.folded += 1;
     }
 }
 
@@ -296,13 +303,8 @@ pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
         let previous_graphic = (graphic << 8) | (u128::from(after_graphic) << 7);
         // The common case: every byte is kept as one byte (printable, or whitespace after a printable one).
         if graphic | (space & previous_graphic) == HIGH {
-            let upper = in_range(x, b'A', b'Z');
-            let space_bytes = (space >> 7) * 0xFF;
-            let folded = ((x | (upper >> 2)) & !space_bytes) | (space >> 2);
-            out.extend_from_slice(&folded.to_le_bytes());
-            // `i` fits: the text's length does.
-            let at = i as u32;
-            starts.extend_from_slice(&std::array::from_fn::<u32, 16, _>(|k| at + k as u32));
+            out.extend_from_slice(&fold_block(x, space).to_le_bytes());
+            starts.extend_from_slice(&block_offsets(i));
             after_space = space >> 127 != 0;
         } else {
             fold_ascii_bytes(&bytes[..i + 16], i, &mut out, &mut starts, &mut after_space);
@@ -314,6 +316,87 @@ pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
         return None;
     }
     String::from_utf8(out).ok().map(|text| (text, starts))
+}
+
+/// The primary view of a block of printable bytes and whitespace bytes (`space`): lowercase, and
+/// whitespace turned into spaces.
+fn fold_block(x: u128, space: u128) -> u128 {
+    let upper = in_range(x, b'A', b'Z');
+    let space_bytes = (space >> 7) * 0xFF;
+    ((x | (upper >> 2)) & !space_bytes) | (space >> 2)
+}
+
+/// The offsets of a block of sixteen bytes at `i` (which fits: the text's length does).
+fn block_offsets(i: usize) -> [u32; 16] {
+    let at = i as u32;
+    std::array::from_fn(|k| at + k as u32)
+}
+
+/// The primary view of a text that is not all ASCII, in one pass, when the general path's second pass
+/// would change nothing: no folded character is a homoglyph and no single letters (or other
+/// alphanumerics) stand one character apart, four in a row. `None` otherwise, or when the text is too
+/// long for `u32` offsets. Adds the evasion undone to `evasion` only when it returns the view.
+pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(String, Vec<u32>)> {
+    let bytes = text.as_bytes();
+    u32::try_from(bytes.len()).ok()?;
+    let mut undone = Evasion::default();
+    let (mut out, mut starts) = (Vec::with_capacity(bytes.len()), Vec::with_capacity(bytes.len()));
+    // One byte per output character for the spaced-letter test: ASCII as is, any other character `a`
+    // when alphanumeric and a space otherwise.
+    let mut shape = Vec::with_capacity(bytes.len());
+    let mut folded = Vec::new();
+    let mut utf8 = [0u8; 4];
+    let (mut in_flag, mut after_graphic) = (false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        // Printable ASCII blocks go as in `fold_ascii_text`; the rest one character at a time as in
+        // `fold_chars` and `emit`.
+        if let Some(chunk) = bytes.get(i..i + 16) {
+            let x = u128::from_le_bytes(sixteen(chunk));
+            let (graphic, space) = (graphic_bytes(x), whitespace_bytes(x));
+            let previous_graphic = (graphic << 8) | (u128::from(after_graphic) << 7);
+            if graphic | (space & previous_graphic) == HIGH {
+                let block = fold_block(x, space).to_le_bytes();
+                out.extend_from_slice(&block);
+                shape.extend_from_slice(&block);
+                starts.extend_from_slice(&block_offsets(i));
+                (in_flag, after_graphic) = (false, graphic >> 127 != 0);
+                i += 16;
+                continue;
+            }
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        folded.clear();
+        fold_char(c, i as u32, &mut in_flag, &mut folded, &mut undone);
+        for &(f, at) in &folded {
+            if f == ' ' && out.last().is_none_or(|&last| last == b' ') {
+                continue;
+            }
+            let encoded = f.encode_utf8(&mut utf8);
+            if f.is_ascii() {
+                shape.push(encoded.as_bytes()[0]);
+            } else if homoglyph(f).is_some() {
+                return None;
+            } else {
+                shape.push(if f.is_alphanumeric() { b'a' } else { b' ' });
+            }
+            out.extend_from_slice(encoded.as_bytes());
+            starts.extend(std::iter::repeat_n(at, encoded.len()));
+        }
+        after_graphic = matches!(c, '!'..='~');
+        i += c.len_utf8();
+    }
+    if has_spaced_letters(&shape) {
+        return None;
+    }
+    let text = String::from_utf8(out).ok()?;
+    evasion.invisible += undone.invisible;
+    evasion.bidi += undone.bidi;
+    evasion.tag_chars += undone.tag_chars;
+    evasion.folded += undone.folded;
+    Some((text, starts))
 }
 
 /// Folds `bytes[from..]` one byte at a time.

@@ -234,3 +234,20 @@ proptest! {
         prop_assert_eq!(super::decode::long_runs(bytes).collect::<Vec<_>>(), expected);
     }
 }
+
+proptest! {
+    #[test]
+    fn plain_fast_path_matches_the_general_path(
+        text in "[a-c0-9 \t\n.,\u{e9}\u{c9}\u{fb01}\u{ff21}\u{00a0}\u{200b}\u{202e}\u{2019}\u{4e2d}\u{6587}\u{0430}\u{043e}\u{0436}\u{0301}\u{1f3f4}\u{e0061}\u{e007f}\u{1d400}]{0,60}",
+    ) {
+        let (folded, starts, evasion) = general_path(&text);
+        let mut fast_evasion = super::Evasion::default();
+        if let Some((fast, fast_starts)) = super::fold::fold_plain_text(&text, &mut fast_evasion) {
+            prop_assert_eq!(&fast, &folded);
+            prop_assert_eq!(&fast_starts, &starts);
+            prop_assert_eq!(fast_evasion, evasion);
+        } else {
+            prop_assert_eq!(fast_evasion, super::Evasion::default());
+        }
+    }
+}
