@@ -332,10 +332,11 @@ fn block_offsets(i: usize) -> [u32; 16] {
     std::array::from_fn(|k| at + k as u32)
 }
 
-/// The primary view of a text that is not all ASCII, in one pass, when the general path's second pass
-/// would change nothing: no folded character is a homoglyph and no single letters (or other
-/// alphanumerics) stand one character apart, four in a row. `None` otherwise, or when the text is too
-/// long for `u32` offsets. Adds the evasion undone to `evasion` only when it returns the view.
+/// The primary view of a text that is not all ASCII, in one pass (and a pass over the view's words when
+/// it holds a homoglyph), when the general path would join no spaced-out letters: no single letters
+/// (or other alphanumerics) stand one character apart, four in a row. `None` otherwise, or when the
+/// text is too long for `u32` offsets. Adds the evasion undone to `evasion` only when it returns the
+/// view.
 pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(String, Vec<u32>)> {
     let bytes = text.as_bytes();
     u32::try_from(bytes.len()).ok()?;
@@ -346,11 +347,11 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
     let mut shape = Vec::with_capacity(bytes.len());
     let mut folded = Vec::new();
     let mut utf8 = [0u8; 4];
-    let (mut in_flag, mut after_graphic) = (false, false);
+    let (mut in_flag, mut after_graphic, mut glyphs) = (false, false, false);
     let mut i = 0;
     while i < bytes.len() {
-        // Printable ASCII blocks go as in `fold_ascii_text`; the rest one character at a time as in
-        // `fold_chars` and `emit`.
+        // Printable ASCII blocks go as in `fold_ascii_text`; the characters of other blocks one at a time
+        // as in `fold_chars` and `emit`.
         if let Some(chunk) = bytes.get(i..i + 16) {
             let x = u128::from_le_bytes(sixteen(chunk));
             let (graphic, space) = (graphic_bytes(x), whitespace_bytes(x));
@@ -365,38 +366,139 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
                 continue;
             }
         }
-        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-            break;
-        };
-        folded.clear();
-        fold_char(c, i as u32, &mut in_flag, &mut folded, &mut undone);
-        for &(f, at) in &folded {
-            if f == ' ' && out.last().is_none_or(|&last| last == b' ') {
+        let block_end = (i + 16).min(bytes.len());
+        while i < block_end {
+            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let at = i as u32;
+            i += c.len_utf8();
+            after_graphic = matches!(c, '!'..='~');
+            if c.is_ascii() {
+                // `fold_ascii`, then `emit`.
+                in_flag = false;
+                let f = ASCII_FOLD[usize::from(c as u8 & 0x7F)];
+                if f == 0 || (f == b' ' && out.last().is_none_or(|&last| last == b' ')) {
+                    continue;
+                }
+                out.push(f);
+                shape.push(f);
+                starts.push(at);
                 continue;
             }
-            let encoded = f.encode_utf8(&mut utf8);
-            if f.is_ascii() {
-                shape.push(encoded.as_bytes()[0]);
-            } else if homoglyph(f).is_some() {
-                return None;
-            } else {
-                shape.push(if f.is_alphanumeric() { b'a' } else { b' ' });
+            folded.clear();
+            fold_char(c, at, &mut in_flag, &mut folded, &mut undone);
+            for &(f, at) in &folded {
+                if f == ' ' && out.last().is_none_or(|&last| last == b' ') {
+                    continue;
+                }
+                let encoded = f.encode_utf8(&mut utf8);
+                if f.is_ascii() {
+                    shape.push(encoded.as_bytes()[0]);
+                } else {
+                    glyphs |= homoglyph(f).is_some();
+                    shape.push(if is_alphanumeric(f) { b'a' } else { b' ' });
+                }
+                out.extend_from_slice(encoded.as_bytes());
+                starts.extend(std::iter::repeat_n(at, encoded.len()));
             }
-            out.extend_from_slice(encoded.as_bytes());
-            starts.extend(std::iter::repeat_n(at, encoded.len()));
         }
-        after_graphic = matches!(c, '!'..='~');
-        i += c.len_utf8();
     }
     if has_spaced_letters(&shape) {
         return None;
     }
-    let text = String::from_utf8(out).ok()?;
+    let mut text = String::from_utf8(out).ok()?;
+    if glyphs {
+        (text, starts) = fold_view_homoglyphs(&text, &starts, &mut undone);
+    }
+    evasion.homoglyphs += undone.homoglyphs;
     evasion.invisible += undone.invisible;
     evasion.bidi += undone.bidi;
     evasion.tag_chars += undone.tag_chars;
     evasion.folded += undone.folded;
     Some((text, starts))
+}
+
+/// [`fold_homoglyphs`] on an emitted view and its offsets: collapsing spaces neither joins nor splits
+/// words, and drops no letter, so words and letter counts are those of the general path. Only the words
+/// around non-ASCII look-alikes are looked at; the rest is copied as is.
+fn fold_view_homoglyphs(text: &str, starts: &[u32], evasion: &mut Evasion) -> (String, Vec<u32>) {
+    let bytes = text.as_bytes();
+    let (mut latin_letters, mut other_letters) = (0usize, 0usize);
+    for (k, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphabetic() {
+            latin_letters += 1;
+        } else if (0xCD..=0xD4).contains(&b) {
+            // The lead bytes of U+0340..=U+053F.
+            let c = text.get(k..).and_then(|rest| rest.chars().next());
+            other_letters += usize::from(c.is_some_and(|c| matches!(c, '\u{0370}'..='\u{052F}')));
+        }
+    }
+    let mostly_latin = latin_letters > other_letters;
+    let (mut out, mut new_starts) = (String::with_capacity(text.len()), Vec::with_capacity(starts.len()));
+    let (mut copied, mut i) = (0, 0);
+    // `i` is a character boundary; the bytes before the next non-ASCII one are ASCII.
+    while let Some(offset) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b >= 0x80)) {
+        let at = i + offset;
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        if homoglyph(c).is_none() || !is_alphanumeric(c) {
+            i = at + c.len_utf8();
+            continue;
+        }
+        let before = text.get(..at).unwrap_or_default().chars().rev();
+        let start = at
+            - before
+                .take_while(|&d| is_alphanumeric(d))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let after = text.get(at..).unwrap_or_default().chars();
+        let end = at
+            + after
+                .take_while(|&d| is_alphanumeric(d))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let word = text.get(start..end).unwrap_or_default();
+        let (mut latin, mut glyphs, mut letters) = (false, 0usize, 0usize);
+        for d in word.chars() {
+            latin |= d.is_ascii_alphabetic();
+            glyphs += usize::from(homoglyph(d).is_some());
+            letters += 1;
+        }
+        if latin || (glyphs == letters && mostly_latin) {
+            if latin {
+                evasion.homoglyphs += 1;
+            }
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            new_starts.extend_from_slice(starts.get(copied..start).unwrap_or_default());
+            for (k, d) in word.char_indices() {
+                let from = starts.get(start + k..start + k + d.len_utf8()).unwrap_or_default();
+                if let Some(latin) = homoglyph(d) {
+                    out.push(latin);
+                    new_starts.extend(from.first());
+                } else {
+                    out.push(d);
+                    new_starts.extend_from_slice(from);
+                }
+            }
+            copied = end;
+        }
+        i = end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    new_starts.extend_from_slice(starts.get(copied..).unwrap_or_default());
+    (out, new_starts)
+}
+
+/// `char::is_alphanumeric`, without its table search for the blocks that are letters throughout (CJK
+/// ideographs, Hangul syllables, basic Cyrillic) or hold none (CJK punctuation, general punctuation).
+pub(super) fn is_alphanumeric(c: char) -> bool {
+    match c {
+        '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' | '\u{0400}'..='\u{0481}' => true,
+        '\u{3000}'..='\u{3004}' | '\u{3008}'..='\u{3020}' | '\u{2000}'..='\u{206F}' => false,
+        c => c.is_alphanumeric(),
+    }
 }
 
 /// Folds `bytes[from..]` one byte at a time.

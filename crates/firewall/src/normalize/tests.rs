@@ -251,3 +251,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn fast_alphanumeric_test_agrees_with_char() {
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        assert_eq!(super::fold::is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+    }
+}
