@@ -33,6 +33,13 @@ fn fold_char(c: char, at: u32, in_flag: &mut bool, out: &mut Vec<(char, u32)>, e
         fold_ascii(c, at, out);
         return;
     }
+    if matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}') {
+        // CJK ideographs and Hangul syllables are no tag, control, invisible, space or compatibility
+        // form, and have no case: they stay as they are, without the lookups below.
+        *in_flag = false;
+        out.push((c, at));
+        return;
+    }
     if let Some(hidden) = tag_ascii(c) {
         // Tag characters render as nothing: decode them so the hidden text is scanned like visible
         // text (ASCII smuggling), unless they spell an emoji flag.

@@ -258,3 +258,14 @@ fn fast_alphanumeric_test_agrees_with_char() {
         assert_eq!(super::fold::is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
     }
 }
+
+#[test]
+fn cjk_ideographs_and_hangul_syllables_fold_to_themselves() {
+    // What `fold_char`'s shortcut for these blocks assumes of the general steps it skips.
+    for c in ('\u{4E00}'..='\u{9FFF}').chain('\u{AC00}'..='\u{D7A3}') {
+        assert!(c.to_lowercase().eq([c]) && !c.is_whitespace(), "{c:?}");
+    }
+    let mut chars = Vec::new();
+    super::fold::fold_chars("中文 한국", 0, &mut chars, &mut super::Evasion::default());
+    assert_eq!(chars, [('中', 0), ('文', 3), (' ', 6), ('한', 7), ('국', 10)]);
+}
