@@ -12,10 +12,6 @@
 mod decode;
 mod fold;
 
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
-
 /// Counts of the evasion tricks undone while normalizing; a scanner may treat some as findings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Evasion {
@@ -68,30 +64,72 @@ pub struct Normalized {
 
 /// Lowercased ROT13 forms of trigger words, and mentions of ROT13 itself: only texts holding one get a
 /// ROT13 view, so ordinary text pays nothing for it.
-static ROT13_HINTS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    AhoCorasick::new([
-        "rot13",
-        "rot-13",
-        "rot 13",
-        "vtaber",
-        "qvfertneq",
-        "vafgehpgvba",
-        "flfgrz",
-        "cebzcg",
-        "cnffjbeq",
-    ])
-    .ok()
-});
+const ROT13_HINTS: [&[u8]; 9] = [
+    b"rot13",
+    b"rot-13",
+    b"rot 13",
+    b"vtaber",
+    b"qvfertneq",
+    b"vafgehpgvba",
+    b"flfgrz",
+    b"cebzcg",
+    b"cnffjbeq",
+];
+
+/// The shortest hint: the search slides a window of this many bytes.
+const HINT_WINDOW: usize = 5;
+
+/// How far the window may slide when its last two bytes are a pair (indexed by [`hint_pair`]): the
+/// least distance from the pair's place in a hint's first [`HINT_WINDOW`] bytes to their end, and
+/// `HINT_WINDOW - 1` for pairs in no hint (Wu-Manber; pairs sharing an index take the least shift).
+const HINT_SHIFT: [u8; 4096] = {
+    let mut table = [(HINT_WINDOW - 1) as u8; 4096];
+    let mut h = 0;
+    while h < ROT13_HINTS.len() {
+        let hint = ROT13_HINTS[h];
+        let mut j = 1;
+        while j < HINT_WINDOW {
+            let slot = hint_pair(hint[j - 1], hint[j]);
+            let shift = (HINT_WINDOW - 1 - j) as u8;
+            if shift < table[slot] {
+                table[slot] = shift;
+            }
+            j += 1;
+        }
+        h += 1;
+    }
+    table
+};
+
+const fn hint_pair(a: u8, b: u8) -> usize {
+    ((a as usize & 0x3F) << 6) | (b as usize & 0x3F)
+}
+
+/// Whether `text` holds a ROT13 hint. Most windows of prose slide by three or four bytes after one
+/// table lookup, where a general multi-pattern automaton steps through every byte.
+fn hints_rot13(text: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&[a, b]) = text.get(i + HINT_WINDOW - 2..i + HINT_WINDOW) {
+        match HINT_SHIFT[hint_pair(a, b)] {
+            0 => {
+                let rest = text.get(i..).unwrap_or_default();
+                if ROT13_HINTS.iter().any(|hint| rest.starts_with(hint)) {
+                    return true;
+                }
+                i += 1;
+            }
+            shift => i += usize::from(shift),
+        }
+    }
+    false
+}
 
 /// Normalizes `text` into its primary view and the extra views described in the module documentation.
 pub fn normalize(text: &str) -> Normalized {
     let mut evasion = Evasion::default();
     let (primary, starts) = fold_text(text, &mut evasion);
     let leet = fold::leet(&primary);
-    let rot13 = ROT13_HINTS
-        .as_ref()
-        .is_some_and(|hints| hints.is_match(primary.as_str()))
-        .then(|| fold::rot13(&primary));
+    let rot13 = hints_rot13(primary.as_bytes()).then(|| fold::rot13(&primary));
     let decoded = decode::segments(text)
         .into_iter()
         .map(|segment| {
@@ -118,9 +156,12 @@ pub fn normalize(text: &str) -> Normalized {
 
 /// The primary view of `text` with its offset map.
 fn fold_text(text: &str, evasion: &mut Evasion) -> (String, Vec<u32>) {
-    if text.is_ascii()
-        && let Some(fast) = fold::fold_ascii_text(text)
-    {
+    let fast = if text.is_ascii() {
+        fold::fold_ascii_text(text)
+    } else {
+        fold::fold_plain_text(text, evasion)
+    };
+    if let Some(fast) = fast {
         return fast;
     }
     let mut chars = Vec::with_capacity(text.len());

@@ -95,12 +95,17 @@ impl Model {
 
     /// The probability that `normalized` (a primary or decoded view) is an injection.
     pub fn probability(&self, normalized: &str) -> f32 {
-        let mut sum = 0i32;
-        let mut count = 0u32;
-        for_each_feature(normalized, self.bits, |bucket| {
-            sum += i32::from(self.weights.get(bucket as usize).copied().unwrap_or(0));
-            count += 1;
-        });
+        let bytes = normalized.as_bytes();
+        let (sum, words) = match <&[i8; 1 << 16]>::try_from(self.weights.as_slice()) {
+            // The shipped width: with a constant shift the bucket provably fits the fixed-size table, so
+            // the hot loop has no bounds check (and the finalizer's last step folds away).
+            Ok(table) => feature_sum(bytes, 16, |bucket| table[bucket as usize]),
+            Err(_) => feature_sum(bytes, self.bits, |bucket| {
+                self.weights.get(bucket as usize).copied().unwrap_or(0)
+            }),
+        };
+        // One feature per 4-byte window, per word and per adjacent pair (truncated like a `u32` counter).
+        let count = (bytes.len().saturating_sub(3) + (2 * words).saturating_sub(1)) as u32;
         if count == 0 {
             return sigmoid(self.bias);
         }
@@ -115,39 +120,105 @@ pub fn sigmoid(z: f32) -> f32 {
 /// Calls `emit` with the bucket of every feature of `normalized`, in text order (see the module
 /// documentation for the exact definition, which the weights file depends on).
 pub fn for_each_feature(normalized: &str, bits: u8, mut emit: impl FnMut(u32)) {
-    let shift = 32 - u32::from(bits.clamp(MIN_BITS, MAX_BITS));
+    let shift = bucket_shift(bits);
     let bytes = normalized.as_bytes();
-    for window in bytes.windows(4) {
-        let key = u32::from_le_bytes([window[0], window[1], window[2], window[3]]);
-        emit(fmix32(key ^ CHAR_SALT) >> shift);
-    }
-    // The previous word's hash is the pair's hash so far: FNV-1a is a running state, so
-    // `fnv1a(fnv1a(fnv1a(offset, first), " "), word)` continues from it instead of hashing `first` again.
-    let mut previous: Option<u32> = None;
-    for word in bytes.split(|&b| !is_word_byte(b)).filter(|w| !w.is_empty()) {
-        let hash = fnv1a(FNV_OFFSET, word);
-        emit(fmix32(hash ^ WORD_SALT) >> shift);
-        if let Some(first) = previous {
-            let pair = fnv1a(fnv1a(first, b" "), word);
+    for_each_window(bytes, |key| emit(fmix32(key ^ CHAR_SALT) >> shift));
+    for_each_word(bytes, |word, pair| {
+        emit(fmix32(word ^ WORD_SALT) >> shift);
+        if let Some(pair) = pair {
             emit(fmix32(pair ^ PAIR_SALT) >> shift);
         }
-        previous = Some(hash);
+    });
+}
+
+/// The sum of the weights of every feature of `bytes` (what [`for_each_feature`] emits, looked up with
+/// `weight`), and the number of words.
+#[inline(always)]
+fn feature_sum(bytes: &[u8], bits: u8, weight: impl Fn(u32) -> i8) -> (i32, usize) {
+    let shift = bucket_shift(bits);
+    let weight = |key: u32| i32::from(weight(fmix32(key) >> shift));
+    let mut sum = 0i32;
+    for_each_window(bytes, |key| sum += weight(key ^ CHAR_SALT));
+    let words = for_each_word(bytes, |word, pair| {
+        sum += weight(word ^ WORD_SALT);
+        if let Some(pair) = pair {
+            sum += weight(pair ^ PAIR_SALT);
+        }
+    });
+    (sum, words)
+}
+
+fn bucket_shift(bits: u8) -> u32 {
+    32 - u32::from(bits.clamp(MIN_BITS, MAX_BITS))
+}
+
+/// Calls `window` with the key of every 4-byte window (little-endian), in text order.
+#[inline(always)]
+fn for_each_window(bytes: &[u8], mut window: impl FnMut(u32)) {
+    // One 8-byte load serves four windows.
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(eight);
+        window(w as u32);
+        window((w >> 8) as u32);
+        window((w >> 16) as u32);
+        window((w >> 24) as u32);
+        i += 4;
+    }
+    while let Some(chunk) = bytes.get(i..i + 4) {
+        window(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+        i += 1;
     }
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+/// Calls `word` with the FNV-1a hash of every word and, from the second word on, the hash of the pair it
+/// ends (`previous ' ' word`); returns the number of words.
+#[inline(always)]
+fn for_each_word(bytes: &[u8], mut word: impl FnMut(u32, Option<u32>)) -> usize {
+    // FNV-1a is a running state: the pair's hash continues from the previous word's hash and a space,
+    // so both states advance over the word's bytes in one pass instead of hashing the word twice.
+    let mut words = 0usize;
+    let mut pair_state = 0u32;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if !WORD_BYTE[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        let (mut hash, mut pair) = (FNV_OFFSET, pair_state);
+        while let Some(&b) = bytes.get(i) {
+            if !WORD_BYTE[usize::from(b)] {
+                break;
+            }
+            hash = fnv1a_step(hash, b);
+            pair = fnv1a_step(pair, b);
+            i += 1;
+        }
+        word(hash, (words > 0).then_some(pair));
+        words += 1;
+        pair_state = fnv1a_step(hash, b' ');
+    }
+    words
 }
+
+/// Word bytes: ASCII alphanumeric or non-ASCII.
+const WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 const FNV_OFFSET: u32 = 0x811C_9DC5;
 
-#[inline]
-fn fnv1a(mut hash: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash
+#[inline(always)]
+fn fnv1a_step(hash: u32, b: u8) -> u32 {
+    (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
 }
 
 /// MurmurHash3's 32-bit finalizer: spreads FNV's and raw windows' low-entropy bits over the bucket index.

@@ -203,3 +203,64 @@ fn detector_is_shareable_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<InjectionDetector>();
 }
+
+/// The feature definition as first written (one closure call per feature, words hashed twice): the
+/// optimized [`for_each_feature`] and [`Model::probability`] must agree with it bit for bit.
+fn reference_features(normalized: &str, bits: u8, mut emit: impl FnMut(u32)) {
+    use super::model::fmix32;
+    fn fnv1a(mut hash: u32, bytes: &[u8]) -> u32 {
+        for &b in bytes {
+            hash ^= u32::from(b);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+        hash
+    }
+    let shift = 32 - u32::from(bits.clamp(super::model::MIN_BITS, super::model::MAX_BITS));
+    let bytes = normalized.as_bytes();
+    for window in bytes.windows(4) {
+        let key = u32::from_le_bytes([window[0], window[1], window[2], window[3]]);
+        emit(fmix32(key) >> shift);
+    }
+    let mut previous: Option<u32> = None;
+    for word in bytes
+        .split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80))
+        .filter(|w| !w.is_empty())
+    {
+        let hash = fnv1a(0x811C_9DC5, word);
+        emit(fmix32(hash ^ 0x9E37_79B9) >> shift);
+        if let Some(first) = previous {
+            let pair = fnv1a(fnv1a(first, b" "), word);
+            emit(fmix32(pair ^ 0x7F4A_7C15) >> shift);
+        }
+        previous = Some(hash);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn features_and_probability_match_the_reference(text in "(?s)[a-z0-9 .,'\u{e9}\u{4e2d}-]{0,80}|.{0,40}", seed: u64, bits in 10u8..=16) {
+        for bits in [bits, 16] {
+            let (mut expected, mut seen) = (Vec::new(), Vec::new());
+            reference_features(&text, bits, |b| expected.push(b));
+            for_each_feature(&text, bits, |b| seen.push(b));
+            proptest::prop_assert_eq!(&seen, &expected);
+            let mut state = seed;
+            let weights: Vec<i8> = (0..1usize << bits)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    (state >> 56) as u8 as i8
+                })
+                .collect();
+            let Ok(model) = Model::parse(&Model::encode(bits, 0.37, -0.5, &weights)) else {
+                unreachable!("valid weights")
+            };
+            let sum: i32 = expected.iter().map(|&b| i32::from(weights[b as usize])).sum();
+            let want = if expected.is_empty() {
+                super::model::sigmoid(-0.5)
+            } else {
+                super::model::sigmoid(-0.5 + 0.37 * sum as f32 / (expected.len() as f32).sqrt())
+            };
+            proptest::prop_assert_eq!(model.probability(&text).to_bits(), want.to_bits());
+        }
+    }
+}

@@ -35,18 +35,12 @@ pub(super) fn segments(text: &str) -> Vec<Segment> {
     let mut found = Vec::new();
     let mut budget = MAX_DECODED_BYTES;
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() && found.len() < MAX_SEGMENTS && budget > 0 {
-        if !is_run_byte(bytes[i]) {
-            i += 1;
-            continue;
+    for (start, end) in long_runs(bytes) {
+        if found.len() >= MAX_SEGMENTS || budget == 0 {
+            break;
         }
-        let start = i;
-        while i < bytes.len() && is_run_byte(bytes[i]) {
-            i += 1;
-        }
-        let run = &bytes[start..i];
-        if run.len() < MIN_RUN || run.len() / 2 > budget {
+        let run = &bytes[start..end];
+        if run.len() / 2 > budget {
             continue;
         }
         if let Some((encoding, decoded)) = decode_run(run) {
@@ -55,17 +49,57 @@ pub(super) fn segments(text: &str) -> Vec<Segment> {
                 encoding,
                 text: decoded,
                 start,
-                end: i,
+                end,
             });
         }
     }
     found
 }
 
-/// Bytes of a candidate run: the base64 alphabets (which include hex digits) and `%` for percent-encoding.
-fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'%' | b'.')
+/// The maximal runs of candidate bytes at least [`MIN_RUN`] long, in text order, as byte ranges.
+pub(super) fn long_runs(bytes: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    // INVARIANT: `i == 0` or `bytes[i - 1]` is not a run byte, so no run straddles `i`.
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        loop {
+            // A long enough run starting at or after `i` covers `probe`: when that byte is not a run byte,
+            // none does, and the scan skips `MIN_RUN` bytes having looked at one (prose is short words).
+            let probe = i + MIN_RUN - 1;
+            let &b = bytes.get(probe)?;
+            if !is_run_byte(b) {
+                i = probe + 1;
+                continue;
+            }
+            let before = bytes.get(i..probe).unwrap_or_default();
+            let start = before.iter().rposition(|&b| !is_run_byte(b)).map_or(i, |p| i + p + 1);
+            let after = bytes.get(probe..).unwrap_or_default();
+            let end = after
+                .iter()
+                .position(|&b| !is_run_byte(b))
+                .map_or(bytes.len(), |p| probe + p);
+            i = end + 1;
+            if end - start >= MIN_RUN {
+                return Some((start, end));
+            }
+        }
+    })
 }
+
+/// Bytes of a candidate run: the base64 alphabets (which include hex digits) and `%` for percent-encoding.
+pub(super) fn is_run_byte(b: u8) -> bool {
+    RUN_BYTE[usize::from(b)]
+}
+
+const RUN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_' | b'%' | b'.');
+        b += 1;
+    }
+    table
+};
 
 fn decode_run(run: &[u8]) -> Option<(Encoding, String)> {
     if run.iter().filter(|&&b| b == b'%').count() >= 3 {

@@ -20,54 +20,68 @@ pub(super) fn fold_chars(text: &str, base: u32, out: &mut Vec<(char, u32)>, evas
     let mut in_flag = false;
     for (index, c) in text.char_indices() {
         let at = base.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
-        if c.is_ascii() {
-            in_flag = false;
-            fold_ascii(c, at, out);
-            continue;
+        fold_char(c, at, &mut in_flag, out, evasion);
+    }
+}
+
+/// Pass one for the character `c` at offset `at`. `in_flag` tells whether `c` follows a waving black
+/// flag (and tag characters since), and is updated.
+#[inline]
+fn fold_char(c: char, at: u32, in_flag: &mut bool, out: &mut Vec<(char, u32)>, evasion: &mut Evasion) {
+    if c.is_ascii() {
+        *in_flag = false;
+        fold_ascii(c, at, out);
+        return;
+    }
+    if matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}') {
+        // CJK ideographs and Hangul syllables are no tag, control, invisible, space or compatibility
+        // form, and have no case: they stay as they are, without the lookups below.
+        *in_flag = false;
+        out.push((c, at));
+        return;
+    }
+    if let Some(hidden) = tag_ascii(c) {
+        // Tag characters render as nothing: decode them so the hidden text is scanned like visible
+        // text (ASCII smuggling), unless they spell an emoji flag.
+        if *in_flag {
+            return;
         }
-        if let Some(hidden) = tag_ascii(c) {
-            // Tag characters render as nothing: decode them so the hidden text is scanned like visible
-            // text (ASCII smuggling), unless they spell an emoji flag.
-            if in_flag {
-                continue;
-            }
-            if let Some(ascii) = hidden {
-                evasion.tag_chars += 1;
-                fold_ascii(ascii, at, out);
-            }
-            continue;
+        if let Some(ascii) = hidden {
+            evasion.tag_chars += 1;
+            fold_ascii(ascii, at, out);
         }
-        in_flag = c == BLACK_FLAG;
-        if is_bidi_control(c) {
-            evasion.bidi += 1;
-            continue;
+        return;
+    }
+    *in_flag = c == BLACK_FLAG;
+    if is_bidi_control(c) {
+        evasion.bidi += 1;
+        return;
+    }
+    if is_invisible(c) {
+        evasion.invisible += 1;
+        return;
+    }
+    if c.is_whitespace() {
+        out.push((' ', at));
+        return;
+    }
+    if !folds_by_decomposition(c) {
+        // Other scripts keep their marks: Devanagari vowel signs and kana voicing marks are letters
+        // of the word, not decoration, and dropping them would garble the text rules match.
+        out.extend(c.to_lowercase().map(|lower| (lower, at)));
+        return;
+    }
+    let before = out.len();
+    decompose_compatible(c, |d| {
+        if is_combining_mark(d) && is_diacritic(d) {
+            return;
         }
-        if is_invisible(c) {
-            evasion.invisible += 1;
-            continue;
+        for lower in d.to_lowercase() {
+            out.push((lower, at));
         }
-        if c.is_whitespace() {
-            out.push((' ', at));
-            continue;
-        }
-        if !folds_by_decomposition(c) {
-            // Other scripts keep their marks: Devanagari vowel signs and kana voicing marks are letters
-            // of the word, not decoration, and dropping them would garble the text rules match.
-            out.extend(c.to_lowercase().map(|lower| (lower, at)));
-            continue;
-        }
-        let before = out.len();
-        decompose_compatible(c, |d| {
-            if is_combining_mark(d) && is_diacritic(d) {
-                return;
-            }
-            for lower in d.to_lowercase() {
-                out.push((lower, at));
-            }
-        });
-        if out.len() != before + 1 || out.last().is_some_and(|&(f, _)| f != c) {
-            evasion.folded += 1;
-        }
+    });
+    if out.len() != before + 1 || out.last().is_some_and(|&(f, _)| f != c) {
+        evasion.folded += 1;
     }
 }
 
@@ -271,35 +285,241 @@ fn join_spaced_letters(chars: &mut [(char, u32)], word: &[bool], evasion: &mut E
     }
 }
 
-/// The primary view of an ASCII text in one pass over its bytes (most prompts are ASCII, and the general
-/// path costs several passes over a `(char, offset)` vector). Returns `None` when the text has spaced-out
-/// letters, which the general path joins.
+/// The primary view of an ASCII text, mostly sixteen bytes at a time (most prompts are ASCII, and the
+/// general path costs several passes over a `(char, offset)` vector). Returns `None` when the text has
+/// spaced-out letters, which the general path joins, or is too long for `u32` offsets.
 pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
     let bytes = text.as_bytes();
-    // Written by index into buffers of the input's length (the output is never longer), then cut: a
-    // `push` per byte costs a capacity check per byte, and this loop is most of normalizing ASCII.
-    let mut out = vec![0u8; bytes.len()];
-    let mut starts = vec![0u32; bytes.len()];
-    let mut len = 0;
+    // Offsets are `u32`: a longer text takes the general path, which saturates them.
+    u32::try_from(bytes.len()).ok()?;
+    // The output is never longer than the input: one allocation each, no zeroing.
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut starts = Vec::with_capacity(bytes.len());
     let mut after_space = true;
-    for (index, &b) in bytes.iter().enumerate() {
-        let folded = ASCII_FOLD[usize::from(b & 0x7f)];
-        let space = folded == b' ';
-        let keep = folded != 0 && !(space && after_space);
-        after_space = if folded == 0 { after_space } else { space };
-        // INVARIANT: `len <= index < bytes.len()`: the slot exists, and is overwritten when not kept.
-        if let (Some(slot), Some(start)) = (out.get_mut(len), starts.get_mut(len)) {
-            *slot = folded;
-            *start = u32::try_from(index).unwrap_or(u32::MAX);
+    // Whether the byte before `i` is printable and not a space: a whitespace byte after it is kept.
+    let mut after_graphic = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(chunk) = bytes.get(i..i + 16) else {
+            fold_ascii_bytes(bytes, i, &mut out, &mut starts, &mut after_space);
+            break;
+        };
+        let x = u128::from_le_bytes(sixteen(chunk));
+        let graphic = graphic_bytes(x);
+        let space = whitespace_bytes(x);
+        let previous_graphic = (graphic << 8) | (u128::from(after_graphic) << 7);
+        // The common case: every byte is kept as one byte (printable, or whitespace after a printable one).
+        if graphic | (space & previous_graphic) == HIGH {
+            out.extend_from_slice(&fold_block(x, space).to_le_bytes());
+            starts.extend_from_slice(&block_offsets(i));
+            after_space = space >> 127 != 0;
+        } else {
+            fold_ascii_bytes(&bytes[..i + 16], i, &mut out, &mut starts, &mut after_space);
         }
-        len += usize::from(keep);
+        after_graphic = graphic >> 127 != 0;
+        i += 16;
     }
-    out.truncate(len);
-    starts.truncate(len);
     if has_spaced_letters(&out) {
         return None;
     }
     String::from_utf8(out).ok().map(|text| (text, starts))
+}
+
+/// The primary view of a block of printable bytes and whitespace bytes (`space`): lowercase, and
+/// whitespace turned into spaces.
+fn fold_block(x: u128, space: u128) -> u128 {
+    let upper = in_range(x, b'A', b'Z');
+    let space_bytes = (space >> 7) * 0xFF;
+    ((x | (upper >> 2)) & !space_bytes) | (space >> 2)
+}
+
+/// The offsets of a block of sixteen bytes at `i` (which fits: the text's length does).
+fn block_offsets(i: usize) -> [u32; 16] {
+    let at = i as u32;
+    std::array::from_fn(|k| at + k as u32)
+}
+
+/// The primary view of a text that is not all ASCII, in one pass (and a pass over the view's words when
+/// it holds a homoglyph), when the general path would join no spaced-out letters: no single letters
+/// (or other alphanumerics) stand one character apart, four in a row. `None` otherwise, or when the
+/// text is too long for `u32` offsets. Adds the evasion undone to `evasion` only when it returns the
+/// view.
+pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(String, Vec<u32>)> {
+    let bytes = text.as_bytes();
+    u32::try_from(bytes.len()).ok()?;
+    let mut undone = Evasion::default();
+    let (mut out, mut starts) = (Vec::with_capacity(bytes.len()), Vec::with_capacity(bytes.len()));
+    // One byte per output character for the spaced-letter test: ASCII as is, any other character `a`
+    // when alphanumeric and a space otherwise.
+    let mut shape = Vec::with_capacity(bytes.len());
+    let mut folded = Vec::new();
+    let mut utf8 = [0u8; 4];
+    let (mut in_flag, mut after_graphic, mut glyphs) = (false, false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        // Printable ASCII blocks go as in `fold_ascii_text`; the characters of other blocks one at a time
+        // as in `fold_chars` and `emit`.
+        if let Some(chunk) = bytes.get(i..i + 16) {
+            let x = u128::from_le_bytes(sixteen(chunk));
+            let (graphic, space) = (graphic_bytes(x), whitespace_bytes(x));
+            let previous_graphic = (graphic << 8) | (u128::from(after_graphic) << 7);
+            if graphic | (space & previous_graphic) == HIGH {
+                let block = fold_block(x, space).to_le_bytes();
+                out.extend_from_slice(&block);
+                shape.extend_from_slice(&block);
+                starts.extend_from_slice(&block_offsets(i));
+                (in_flag, after_graphic) = (false, graphic >> 127 != 0);
+                i += 16;
+                continue;
+            }
+        }
+        let block_end = (i + 16).min(bytes.len());
+        while i < block_end {
+            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let at = i as u32;
+            i += c.len_utf8();
+            after_graphic = matches!(c, '!'..='~');
+            if c.is_ascii() {
+                // `fold_ascii`, then `emit`.
+                in_flag = false;
+                let f = ASCII_FOLD[usize::from(c as u8 & 0x7F)];
+                if f == 0 || (f == b' ' && out.last().is_none_or(|&last| last == b' ')) {
+                    continue;
+                }
+                out.push(f);
+                shape.push(f);
+                starts.push(at);
+                continue;
+            }
+            folded.clear();
+            fold_char(c, at, &mut in_flag, &mut folded, &mut undone);
+            for &(f, at) in &folded {
+                if f == ' ' && out.last().is_none_or(|&last| last == b' ') {
+                    continue;
+                }
+                let encoded = f.encode_utf8(&mut utf8);
+                if f.is_ascii() {
+                    shape.push(encoded.as_bytes()[0]);
+                } else {
+                    glyphs |= homoglyph(f).is_some();
+                    shape.push(if is_alphanumeric(f) { b'a' } else { b' ' });
+                }
+                out.extend_from_slice(encoded.as_bytes());
+                starts.extend(std::iter::repeat_n(at, encoded.len()));
+            }
+        }
+    }
+    if has_spaced_letters(&shape) {
+        return None;
+    }
+    let mut text = String::from_utf8(out).ok()?;
+    if glyphs {
+        (text, starts) = fold_view_homoglyphs(&text, &starts, &mut undone);
+    }
+    evasion.homoglyphs += undone.homoglyphs;
+    evasion.invisible += undone.invisible;
+    evasion.bidi += undone.bidi;
+    evasion.tag_chars += undone.tag_chars;
+    evasion.folded += undone.folded;
+    Some((text, starts))
+}
+
+/// [`fold_homoglyphs`] on an emitted view and its offsets: collapsing spaces neither joins nor splits
+/// words, and drops no letter, so words and letter counts are those of the general path. Only the words
+/// around non-ASCII look-alikes are looked at; the rest is copied as is.
+fn fold_view_homoglyphs(text: &str, starts: &[u32], evasion: &mut Evasion) -> (String, Vec<u32>) {
+    let bytes = text.as_bytes();
+    let (mut latin_letters, mut other_letters) = (0usize, 0usize);
+    for (k, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphabetic() {
+            latin_letters += 1;
+        } else if (0xCD..=0xD4).contains(&b) {
+            // The lead bytes of U+0340..=U+053F.
+            let c = text.get(k..).and_then(|rest| rest.chars().next());
+            other_letters += usize::from(c.is_some_and(|c| matches!(c, '\u{0370}'..='\u{052F}')));
+        }
+    }
+    let mostly_latin = latin_letters > other_letters;
+    let (mut out, mut new_starts) = (String::with_capacity(text.len()), Vec::with_capacity(starts.len()));
+    let (mut copied, mut i) = (0, 0);
+    // `i` is a character boundary; the bytes before the next non-ASCII one are ASCII.
+    while let Some(offset) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b >= 0x80)) {
+        let at = i + offset;
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        if homoglyph(c).is_none() || !is_alphanumeric(c) {
+            i = at + c.len_utf8();
+            continue;
+        }
+        let before = text.get(..at).unwrap_or_default().chars().rev();
+        let start = at
+            - before
+                .take_while(|&d| is_alphanumeric(d))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let after = text.get(at..).unwrap_or_default().chars();
+        let end = at
+            + after
+                .take_while(|&d| is_alphanumeric(d))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let word = text.get(start..end).unwrap_or_default();
+        let (mut latin, mut glyphs, mut letters) = (false, 0usize, 0usize);
+        for d in word.chars() {
+            latin |= d.is_ascii_alphabetic();
+            glyphs += usize::from(homoglyph(d).is_some());
+            letters += 1;
+        }
+        if latin || (glyphs == letters && mostly_latin) {
+            if latin {
+                evasion.homoglyphs += 1;
+            }
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            new_starts.extend_from_slice(starts.get(copied..start).unwrap_or_default());
+            for (k, d) in word.char_indices() {
+                let from = starts.get(start + k..start + k + d.len_utf8()).unwrap_or_default();
+                if let Some(latin) = homoglyph(d) {
+                    out.push(latin);
+                    new_starts.extend(from.first());
+                } else {
+                    out.push(d);
+                    new_starts.extend_from_slice(from);
+                }
+            }
+            copied = end;
+        }
+        i = end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    new_starts.extend_from_slice(starts.get(copied..).unwrap_or_default());
+    (out, new_starts)
+}
+
+/// `char::is_alphanumeric`, without its table search for the blocks that are letters throughout (CJK
+/// ideographs, Hangul syllables, basic Cyrillic) or hold none (CJK punctuation, general punctuation).
+pub(super) fn is_alphanumeric(c: char) -> bool {
+    match c {
+        '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' | '\u{0400}'..='\u{0481}' => true,
+        '\u{3000}'..='\u{3004}' | '\u{3008}'..='\u{3020}' | '\u{2000}'..='\u{206F}' => false,
+        c => c.is_alphanumeric(),
+    }
+}
+
+/// Folds `bytes[from..]` one byte at a time.
+fn fold_ascii_bytes(bytes: &[u8], from: usize, out: &mut Vec<u8>, starts: &mut Vec<u32>, after_space: &mut bool) {
+    for (index, &b) in bytes.iter().enumerate().skip(from) {
+        let folded = ASCII_FOLD[usize::from(b & 0x7f)];
+        let space = folded == b' ';
+        if folded == 0 || (space && *after_space) {
+            continue;
+        }
+        *after_space = space;
+        out.push(folded);
+        starts.push(u32::try_from(index).unwrap_or(u32::MAX));
+    }
 }
 
 /// What each ASCII byte becomes in the primary view: whitespace a space, other controls 0 (dropped),
@@ -318,28 +538,72 @@ const ASCII_FOLD: [u8; 128] = {
     table
 };
 
+// Sixteen bytes at a time in a `u128` ("SWAR"): each test leaves the high bit of every byte that passes.
+const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+const LOW7: u128 = 0x7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F_7F7F;
+const ONES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+fn sixteen(chunk: &[u8]) -> [u8; 16] {
+    if let Ok(bytes) = <[u8; 16]>::try_from(chunk) {
+        return bytes;
+    }
+    let mut bytes = [0u8; 16];
+    let n = chunk.len().min(16);
+    bytes[..n].copy_from_slice(&chunk[..n]);
+    bytes
+}
+
+/// Bytes in `lo..=hi` (both below 0x80); bytes of 0x80 and above never pass.
+fn in_range(x: u128, lo: u8, hi: u8) -> u128 {
+    let low = x & LOW7;
+    // No carry crosses a byte: every byte of `low` is below 0x80, the added constants are at most 0x80.
+    let at_least_lo = low + ONES * u128::from(0x80 - lo);
+    let above_hi = low + ONES * u128::from(0x7F - hi);
+    at_least_lo & !above_hi & !x & HIGH
+}
+
+/// Printable ASCII other than space.
+fn graphic_bytes(x: u128) -> u128 {
+    in_range(x, 0x21, 0x7E)
+}
+
+/// The whitespace bytes the primary view turns into a space.
+fn whitespace_bytes(x: u128) -> u128 {
+    in_range(x, b'\t', 0x0D) | in_range(x, b' ', b' ')
+}
+
 /// Whether four single letters follow each other one separator apart ("i g n o"), the shape
-/// `join_spaced_letters` looks for.
+/// `join_spaced_letters` looks for: single-letter words starting at `p`, `p + 2`, `p + 4` and `p + 6`.
 fn has_spaced_letters(bytes: &[u8]) -> bool {
-    let (mut run, mut last, mut i) = (0usize, usize::MAX, 0usize);
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if i - start == 1 {
-            run = if last.checked_add(2) == Some(start) { run + 1 } else { 1 };
-            last = start;
-            if run >= 4 {
+    // Sixteen bytes at a time, one word behind the loads: a byte's right neighbour is in the next word.
+    let mut words = bytes
+        .chunks(16)
+        .map(|chunk| alnum_bytes(u128::from_le_bytes(sixteen(chunk))));
+    let (mut previous, mut current) = (0, words.next().unwrap_or(0));
+    let mut previous_single = 0u128;
+    loop {
+        let next = words.next();
+        let following = next.unwrap_or(0);
+        let left = (current << 8) | (previous >> 120);
+        let right = (current >> 8) | (following << 120);
+        let single = current & !left & !right;
+        // A run starting in the previous word may end in this one.
+        if previous_single != 0 {
+            let at = |k: u32| (previous_single >> (16 * k)) | (single << (128 - 16 * k));
+            if previous_single & at(1) & at(2) & at(3) != 0 {
                 return true;
             }
         }
+        let Some(next) = next else {
+            return single & (single >> 16) & (single >> 32) & (single >> 48) != 0;
+        };
+        (previous, current, previous_single) = (current, next, single);
     }
-    false
+}
+
+/// ASCII alphanumeric bytes.
+fn alnum_bytes(x: u128) -> u128 {
+    // `| 0x20` maps upper- to lowercase and no other byte into `a..=z`.
+    in_range(x, b'0', b'9') | in_range(x | (ONES * 0x20), b'a', b'z')
 }
 
 /// Writes the folded characters as text, dropping marked characters and collapsing space runs, and
@@ -361,28 +625,47 @@ pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u3
 pub(super) fn leet(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    for (start, token) in token_ranges(bytes) {
-        let has_letter = token.iter().any(u8::is_ascii_lowercase);
-        if !has_letter || !token.iter().any(|&b| leet_byte(b).is_some()) {
-            continue;
-        }
-        let buf = out.get_or_insert_with(|| bytes.to_vec());
-        for (offset, &b) in token.iter().enumerate() {
-            if let Some(letter) = leet_byte(b) {
-                buf[start + offset] = letter;
+    // Only tokens (split on spaces) holding a leet byte matter: find those bytes sixteen at a time, and
+    // look at each such token once.
+    let mut from = 0;
+    while let Some(at) = next_leet_byte(bytes, from) {
+        let before = bytes.get(from..at).unwrap_or_default();
+        let start = before.iter().rposition(|&b| b == b' ').map_or(from, |p| from + p + 1);
+        let after = bytes.get(at..).unwrap_or_default();
+        let end = after.iter().position(|&b| b == b' ').map_or(bytes.len(), |p| at + p);
+        let token = bytes.get(start..end).unwrap_or_default();
+        if token.iter().any(u8::is_ascii_lowercase) {
+            let buf = out.get_or_insert_with(|| bytes.to_vec());
+            for (slot, &b) in buf.iter_mut().skip(start).zip(token) {
+                if let Some(letter) = leet_byte(b) {
+                    *slot = letter;
+                }
             }
         }
+        // `bytes[end]` is a space (or the end): the next token starts after it.
+        from = end;
     }
     out.and_then(|buf| String::from_utf8(buf).ok())
 }
 
-fn token_ranges(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let mut start = 0;
-    bytes.split(|&b| b == b' ').map(move |token| {
-        let at = start;
-        start += token.len() + 1;
-        (at, token)
-    })
+/// The first byte at or after `from` that [`leet_byte`] maps.
+fn next_leet_byte(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        let chunk = bytes.get(i..bytes.len().min(i + 16)).unwrap_or_default();
+        let x = u128::from_le_bytes(sixteen(chunk));
+        // `0`..=`@` holds the leet digits and `@`; the zero padding of a short chunk never passes.
+        let mut candidates = in_range(x, b'0', b'@') | in_range(x, b'$', b'$');
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize / 8;
+            if chunk.get(k).copied().and_then(leet_byte).is_some() {
+                return Some(i + k);
+            }
+            candidates &= candidates - 1;
+        }
+        i += 16;
+    }
+    None
 }
 
 fn leet_byte(b: u8) -> Option<u8> {

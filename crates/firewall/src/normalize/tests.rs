@@ -129,3 +129,143 @@ proptest! {
         prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
     }
 }
+
+/// The primary view by the general path (fold, join, emit), which every fast path must reproduce.
+fn general_path(text: &str) -> (String, Vec<u32>, super::Evasion) {
+    let mut evasion = super::Evasion::default();
+    let mut chars = Vec::new();
+    super::fold::fold_chars(text, 0, &mut chars, &mut evasion);
+    super::fold::fold_words(&mut chars, &mut evasion);
+    let (mut folded, mut starts) = (String::new(), Vec::new());
+    super::fold::emit(&chars, &mut folded, &mut starts);
+    (folded, starts, evasion)
+}
+
+proptest! {
+    #[test]
+    fn ascii_fast_path_matches_the_general_path(text in "[a-cA-C0-9 \t\n\r\u{b}\u{c}\u{1}\u{7f}.,-]{0,70}") {
+        let (folded, starts, evasion) = general_path(&text);
+        if let Some((fast, fast_starts)) = super::fold::fold_ascii_text(&text) {
+            prop_assert_eq!(&fast, &folded);
+            prop_assert_eq!(&fast_starts, &starts);
+            prop_assert_eq!(evasion, super::Evasion::default());
+        } else {
+            // Only spaced-out letters (single-letter words two bytes apart) send ASCII text to the
+            // general path.
+            let b = folded.as_bytes();
+            let single = |p: usize| {
+                b.get(p).is_some_and(u8::is_ascii_alphanumeric)
+                    && (p == 0 || !b[p - 1].is_ascii_alphanumeric())
+                    && !b.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
+            };
+            prop_assert!(evasion.spaced_runs > 0 || (0..b.len()).any(|p| [0, 2, 4, 6].iter().all(|d| single(p + d))));
+        }
+    }
+}
+
+/// The leet view as first written: every space-separated token, in turn.
+fn reference_leet(text: &str) -> Option<String> {
+    let mut out = text.as_bytes().to_vec();
+    let mut changed = false;
+    let mut start = 0;
+    for token in text.as_bytes().split(|&b| b == b' ') {
+        let leet = |b: u8| match b {
+            b'0' => Some(b'o'),
+            b'1' => Some(b'i'),
+            b'3' => Some(b'e'),
+            b'4' | b'@' => Some(b'a'),
+            b'5' | b'$' => Some(b's'),
+            b'7' => Some(b't'),
+            b'8' => Some(b'b'),
+            b'9' => Some(b'g'),
+            _ => None,
+        };
+        if token.iter().any(u8::is_ascii_lowercase) && token.iter().any(|&b| leet(b).is_some()) {
+            changed = true;
+            for (offset, &b) in token.iter().enumerate() {
+                if let Some(letter) = leet(b) {
+                    out[start + offset] = letter;
+                }
+            }
+        }
+        start += token.len() + 1;
+    }
+    changed.then(|| String::from_utf8(out).unwrap_or_default())
+}
+
+proptest! {
+    #[test]
+    fn leet_matches_the_reference(text in "[a-c0-9@$:A ]{0,50}|[a-z0-9 \u{e9}\u{4e2d}.@$-]{0,90}") {
+        prop_assert_eq!(super::fold::leet(&text), reference_leet(&text));
+    }
+
+    #[test]
+    fn rot13_hints_match_a_multi_pattern_search(
+        text in "[rot13 -vtaberqfgchpzjnl]{0,40}",
+        hint in 0usize..9,
+        at in 0usize..41,
+    ) {
+        let hints = ["rot13", "rot-13", "rot 13", "vtaber", "qvfertneq", "vafgehpgvba", "flfgrz", "cebzcg", "cnffjbeq"];
+        let Ok(automaton) = aho_corasick::AhoCorasick::new(hints) else {
+            unreachable!("hints compile")
+        };
+        let mut with_hint = text.clone();
+        with_hint.insert_str(at.min(text.len()), hints[hint]);
+        for text in [&text, &with_hint] {
+            prop_assert_eq!(super::hints_rot13(text.as_bytes()), automaton.is_match(text.as_str()));
+        }
+    }
+
+    #[test]
+    fn long_runs_are_the_maximal_runs_of_sixteen_or_more(text in "[a-c0-9=%. ,/]{0,80}|(?s).{0,60}") {
+        let bytes = text.as_bytes();
+        let mut expected = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && super::decode::is_run_byte(bytes[i]) {
+                i += 1;
+            }
+            if i - start >= 16 {
+                expected.push((start, i));
+            }
+            i += 1;
+        }
+        prop_assert_eq!(super::decode::long_runs(bytes).collect::<Vec<_>>(), expected);
+    }
+}
+
+proptest! {
+    #[test]
+    fn plain_fast_path_matches_the_general_path(
+        text in "[a-c0-9 \t\n.,\u{e9}\u{c9}\u{fb01}\u{ff21}\u{00a0}\u{200b}\u{202e}\u{2019}\u{4e2d}\u{6587}\u{0430}\u{043e}\u{0436}\u{0301}\u{1f3f4}\u{e0061}\u{e007f}\u{1d400}]{0,60}",
+    ) {
+        let (folded, starts, evasion) = general_path(&text);
+        let mut fast_evasion = super::Evasion::default();
+        if let Some((fast, fast_starts)) = super::fold::fold_plain_text(&text, &mut fast_evasion) {
+            prop_assert_eq!(&fast, &folded);
+            prop_assert_eq!(&fast_starts, &starts);
+            prop_assert_eq!(fast_evasion, evasion);
+        } else {
+            prop_assert_eq!(fast_evasion, super::Evasion::default());
+        }
+    }
+}
+
+#[test]
+fn fast_alphanumeric_test_agrees_with_char() {
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        assert_eq!(super::fold::is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+    }
+}
+
+#[test]
+fn cjk_ideographs_and_hangul_syllables_fold_to_themselves() {
+    // What `fold_char`'s shortcut for these blocks assumes of the general steps it skips.
+    for c in ('\u{4E00}'..='\u{9FFF}').chain('\u{AC00}'..='\u{D7A3}') {
+        assert!(c.to_lowercase().eq([c]) && !c.is_whitespace(), "{c:?}");
+    }
+    let mut chars = Vec::new();
+    super::fold::fold_chars("中文 한국", 0, &mut chars, &mut super::Evasion::default());
+    assert_eq!(chars, [('中', 0), ('文', 3), (' ', 6), ('한', 7), ('국', 10)]);
+}
