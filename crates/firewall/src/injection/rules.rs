@@ -1,5 +1,5 @@
 //! Injection rules as data: the YAML rule file (built-in or the user's), merging a user file over the
-//! built-in one, and compiling every pattern into one `RegexSet` so a view is scanned in a single pass.
+//! built-in one, and compiling every pattern into one multi-pattern automaton so a view is scanned in a single pass.
 
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::{MatchKind, meta, util::syntax};
