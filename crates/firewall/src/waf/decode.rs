@@ -102,10 +102,9 @@ fn offset(i: usize) -> u32 {
 /// Whether a decoding round would change anything: one cheap pass, so plain text (ASCII or not) skips
 /// the offset map entirely.
 fn needs_round(bytes: &[u8]) -> bool {
-    let candidate = |b: &u8| matches!(b, b'%' | b'&' | b'\\' | 0) || *b >= 0x80;
     let mut i = 0;
-    while let Some(step) = bytes[i..].iter().position(candidate) {
-        i += step;
+    while let Some(at) = next_candidate(bytes, i) {
+        i = at;
         let b = bytes[i];
         if b >= 0x80 {
             let (produced, consumed) = non_ascii(&bytes[i..]);
@@ -135,6 +134,36 @@ fn needs_round(bytes: &[u8]) -> bool {
     false
 }
 
+/// Bytes a decoder starts at.
+fn is_candidate(b: u8) -> bool {
+    matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
+}
+
+/// Whether a block has a byte a decoder starts at, as comparisons without branches that the compiler
+/// vectorizes.
+fn has_candidate(block: &[u8]) -> bool {
+    block.iter().fold(0u8, |any, &b| {
+        any | u8::from(b == b'%') | u8::from(b == b'&') | u8::from(b == b'\\') | u8::from(b == 0) | (b >> 7)
+    }) != 0
+}
+
+/// The next byte at or after `i` that a decoder starts at. Candidates come in clusters (a UTF-8
+/// sequence, an escape), so the next few bytes are looked at one by one; then blocks of 32 bytes
+/// without one are skipped: most of a text is plain ASCII.
+fn next_candidate(bytes: &[u8], mut i: usize) -> Option<usize> {
+    if let Some(k) = bytes.get(i..)?.iter().take(8).position(|&b| is_candidate(b)) {
+        return Some(i + k);
+    }
+    i += 8;
+    while let Some(block) = bytes.get(i..i + 32) {
+        if has_candidate(block) {
+            break;
+        }
+        i += 32;
+    }
+    bytes.get(i..)?.iter().position(|&b| is_candidate(b)).map(|p| i + p)
+}
+
 /// One round over the bytes; returns the output and, per output byte, the input offset it came from.
 fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(input.len());
@@ -142,10 +171,7 @@ fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut i = 0;
     while i < input.len() {
         // Bytes no decoder starts at are copied as a run: most of a text, even a non-ASCII one.
-        let run = input[i..]
-            .iter()
-            .position(|&b| matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80)
-            .unwrap_or(input.len() - i);
+        let run = next_candidate(input, i).unwrap_or(input.len()) - i;
         if run > 0 {
             out.extend_from_slice(&input[i..i + run]);
             map.extend(offset(i)..offset(i + run));
