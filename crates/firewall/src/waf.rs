@@ -9,6 +9,7 @@
 //! shapes, not grammars), or decide (a finding feeds the policy engine).
 
 mod decode;
+mod precheck;
 mod rules;
 mod ssrf;
 
@@ -184,16 +185,13 @@ impl WafRules {
                 }
             }
         }
-        let mut saw_scheme = false;
         for hit in self.keywords.find_iter(&decoded.bytes) {
             for &index in &self.keyword_rules[hit.pattern().as_usize()] {
                 wanted[index] = true;
                 full[index] = true;
             }
         }
-        if self.ssrf.is_some() {
-            saw_scheme = decoded.bytes.windows(3).any(|w| w == b"://");
-        }
+        let saw_scheme = self.ssrf.is_some() && present[usize::from(b':')] && has_scheme_separator(&decoded.bytes);
         let wants = |view: View| wanted.iter().zip(&self.rules).any(|(w, r)| *w && r.view == view);
         let sql_view = wants(View::Sql).then(|| rules::strip_sql_comments(&decoded.bytes));
         let shell_view = wants(View::Shell).then(|| rules::shell_words(&decoded.bytes));
@@ -223,6 +221,18 @@ impl WafRules {
         }
         findings
     }
+}
+
+/// Whether `://` occurs: looked for from each `:`, as URLs are rare and colons are not.
+fn has_scheme_separator(bytes: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b':')) {
+        if bytes[from + p + 1..].starts_with(b"//") {
+            return true;
+        }
+        from += p + 1;
+    }
+    false
 }
 
 /// The decoded-text offset of a SQL-view offset.

@@ -6,6 +6,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::decode::LINE_BREAK;
+use super::precheck::Precheck;
 use super::{WafConfig, WafError, severity_finding};
 use crate::finding::{Finding, Severity};
 
@@ -197,8 +198,10 @@ pub(super) struct CompiledRule {
     pub severity: Severity,
     pub score: f32,
     pub window: Option<usize>,
-    /// The single-byte keywords, whose positions windows are centred on.
-    pub window_bytes: Vec<u8>,
+    /// The single-byte keywords, whose positions windows are centred on, as a byte table.
+    pub window_bytes: [bool; 256],
+    /// An exact shortcut for where a match can start, for the built-in patterns that have one.
+    pub precheck: Option<Precheck>,
 }
 
 impl CompiledRule {
@@ -221,10 +224,13 @@ impl CompiledRule {
                 reason: e.to_string(),
             })?;
         let keywords: Vec<String> = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let window_bytes = keywords
-            .iter()
-            .filter_map(|k| if let [b] = k.as_bytes() { Some(*b) } else { None })
-            .collect();
+        let mut window_bytes = [false; 256];
+        for k in &keywords {
+            if let [b] = k.as_bytes() {
+                window_bytes[usize::from(*b)] = true;
+            }
+        }
+        let precheck = Precheck::for_pattern(&spec.pattern);
         Ok(Self {
             id: spec.id,
             regex,
@@ -234,19 +240,25 @@ impl CompiledRule {
             score: spec.score.clamp(0.0, 1.0),
             window: spec.window,
             window_bytes,
+            precheck,
         })
     }
 
     /// The first match in `haystack`, searching only windows around `window_bytes` when `windowed`.
     pub fn find(&self, haystack: &[u8], windowed: bool) -> Option<(usize, usize)> {
         let Some(radius) = self.window.filter(|_| windowed) else {
-            return self.regex.find(haystack).map(|m| (m.start(), m.end()));
+            // No match starts before `from`, so the leftmost match from there is the leftmost one.
+            let from = match self.precheck {
+                Some(precheck) => precheck.first_start(haystack)?,
+                None => 0,
+            };
+            return self.regex.find_at(haystack, from).map(|m| (m.start(), m.end()));
         };
         let mut covered = 0;
         for (at, _) in haystack
             .iter()
             .enumerate()
-            .filter(|(_, b)| self.window_bytes.contains(b))
+            .filter(|(_, b)| self.window_bytes[usize::from(**b)])
         {
             if at < covered {
                 continue;
