@@ -207,7 +207,7 @@ impl WafRules {
                 continue;
             };
             let (start, end) = match derived {
-                Some((_, map)) => (map_back(map, m_start), map_back(map, m_end)),
+                Some((_, map)) => (map.input_offset(m_start), map.input_offset(m_end)),
                 None => (m_start, m_end),
             };
             let (start, end) = decoded.source_span(start, end);
@@ -233,14 +233,6 @@ fn has_scheme_separator(bytes: &[u8]) -> bool {
         from += p + 1;
     }
     false
-}
-
-/// The decoded-text offset of a SQL-view offset.
-fn map_back(map: &[u32], i: usize) -> usize {
-    match map.get(i) {
-        Some(&o) => o as usize,
-        None => map.last().map_or(0, |&o| o as usize + 1),
-    }
 }
 
 /// The category of a WAF finding, from its rule id (`waf.<category>.<name>`).
