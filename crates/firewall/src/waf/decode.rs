@@ -107,14 +107,16 @@ fn needs_round(bytes: &[u8]) -> bool {
         i = at;
         let b = bytes[i];
         if b >= 0x80 {
-            let (produced, consumed) = non_ascii(&bytes[i..]);
-            let source = std::str::from_utf8(&bytes[i..i + consumed])
-                .ok()
-                .and_then(|s| s.chars().next());
-            let unchanged = match produced {
-                Produced::Char(c) => source == Some(c),
-                Produced::Byte(x) => consumed == 1 && x == b,
-                Produced::Nothing => false,
+            // A valid character is decoded once: it is unchanged when it does not fold.
+            let (unchanged, consumed) = match valid_char(&bytes[i..]) {
+                Some((c, len)) => (matches!(fold_char(c), Produced::Char(f) if f == c), len),
+                None => {
+                    let (produced, consumed) = non_ascii(&bytes[i..]);
+                    (
+                        matches!(produced, Produced::Byte(x) if consumed == 1 && x == b),
+                        consumed,
+                    )
+                }
             };
             if !unchanged {
                 return true;
@@ -359,20 +361,25 @@ fn non_ascii(rest: &[u8]) -> (Produced, usize) {
     {
         return (Produced::Byte(b2 & 0x3f), 3);
     }
-    let len = match b0 {
+    match valid_char(rest) {
+        Some((c, len)) => (fold_char(c), len),
+        None => (Produced::Byte(b0), 1),
+    }
+}
+
+/// The valid UTF-8 character of two to four bytes at the start of `rest`, and its length.
+fn valid_char(rest: &[u8]) -> Option<(char, usize)> {
+    let len = match rest.first()? {
         0xc2..=0xdf => 2,
         0xe0..=0xef => 3,
         0xf0..=0xf4 => 4,
-        _ => return (Produced::Byte(b0), 1),
+        _ => return None,
     };
-    match rest
+    let c = rest
         .get(..len)
         .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| s.chars().next())
-    {
-        Some(c) => (fold_char(c), len),
-        None => (Produced::Byte(b0), 1),
-    }
+        .and_then(|s| s.chars().next())?;
+    Some((c, len))
 }
 
 /// Characters that render like ASCII syntax fold to it; invisible ones disappear.
