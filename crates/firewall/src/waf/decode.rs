@@ -152,7 +152,17 @@ fn has_candidate(block: &[u8]) -> bool {
 /// The next byte at or after `i` that a decoder starts at. Candidates come in clusters (a UTF-8
 /// sequence, an escape), so the next few bytes are looked at one by one; then blocks of 32 bytes
 /// without one are skipped: most of a text is plain ASCII.
-fn next_candidate(bytes: &[u8], mut i: usize) -> Option<usize> {
+#[inline]
+fn next_candidate(bytes: &[u8], i: usize) -> Option<usize> {
+    // In a non-ASCII text the next byte usually is one, and this is called once per character.
+    match bytes.get(i) {
+        None => None,
+        Some(&b) if is_candidate(b) => Some(i),
+        Some(_) => next_candidate_after(bytes, i + 1),
+    }
+}
+
+fn next_candidate_after(bytes: &[u8], mut i: usize) -> Option<usize> {
     if let Some(k) = bytes.get(i..)?.iter().take(8).position(|&b| is_candidate(b)) {
         return Some(i + k);
     }
