@@ -9,6 +9,7 @@
 //! shapes, not grammars), or decide (a finding feeds the policy engine).
 
 mod decode;
+mod precheck;
 mod rules;
 mod ssrf;
 
@@ -184,16 +185,13 @@ impl WafRules {
                 }
             }
         }
-        let mut saw_scheme = false;
         for hit in self.keywords.find_iter(&decoded.bytes) {
             for &index in &self.keyword_rules[hit.pattern().as_usize()] {
                 wanted[index] = true;
                 full[index] = true;
             }
         }
-        if self.ssrf.is_some() {
-            saw_scheme = decoded.bytes.windows(3).any(|w| w == b"://");
-        }
+        let saw_scheme = self.ssrf.is_some() && present[usize::from(b':')] && has_scheme_separator(&decoded.bytes);
         let wants = |view: View| wanted.iter().zip(&self.rules).any(|(w, r)| *w && r.view == view);
         let sql_view = wants(View::Sql).then(|| rules::strip_sql_comments(&decoded.bytes));
         let shell_view = wants(View::Shell).then(|| rules::shell_words(&decoded.bytes));
@@ -209,7 +207,7 @@ impl WafRules {
                 continue;
             };
             let (start, end) = match derived {
-                Some((_, map)) => (map_back(map, m_start), map_back(map, m_end)),
+                Some((_, map)) => (map.input_offset(m_start), map.input_offset(m_end)),
                 None => (m_start, m_end),
             };
             let (start, end) = decoded.source_span(start, end);
@@ -225,12 +223,16 @@ impl WafRules {
     }
 }
 
-/// The decoded-text offset of a SQL-view offset.
-fn map_back(map: &[u32], i: usize) -> usize {
-    match map.get(i) {
-        Some(&o) => o as usize,
-        None => map.last().map_or(0, |&o| o as usize + 1),
+/// Whether `://` occurs: looked for from each `:`, as URLs are rare and colons are not.
+fn has_scheme_separator(bytes: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b':')) {
+        if bytes[from + p + 1..].starts_with(b"//") {
+            return true;
+        }
+        from += p + 1;
     }
+    false
 }
 
 /// The category of a WAF finding, from its rule id (`waf.<category>.<name>`).

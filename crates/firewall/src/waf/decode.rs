@@ -102,20 +102,21 @@ fn offset(i: usize) -> u32 {
 /// Whether a decoding round would change anything: one cheap pass, so plain text (ASCII or not) skips
 /// the offset map entirely.
 fn needs_round(bytes: &[u8]) -> bool {
-    let candidate = |b: &u8| matches!(b, b'%' | b'&' | b'\\' | 0) || *b >= 0x80;
     let mut i = 0;
-    while let Some(step) = bytes[i..].iter().position(candidate) {
-        i += step;
+    while let Some(at) = next_candidate(bytes, i) {
+        i = at;
         let b = bytes[i];
         if b >= 0x80 {
-            let (produced, consumed) = non_ascii(&bytes[i..]);
-            let source = std::str::from_utf8(&bytes[i..i + consumed])
-                .ok()
-                .and_then(|s| s.chars().next());
-            let unchanged = match produced {
-                Produced::Char(c) => source == Some(c),
-                Produced::Byte(x) => consumed == 1 && x == b,
-                Produced::Nothing => false,
+            // A valid character is decoded once: it is unchanged when it does not fold.
+            let (unchanged, consumed) = match valid_char(&bytes[i..]) {
+                Some((c, len)) => (matches!(fold_char(c), Produced::Char(f) if f == c), len),
+                None => {
+                    let (produced, consumed) = non_ascii(&bytes[i..]);
+                    (
+                        matches!(produced, Produced::Byte(x) if consumed == 1 && x == b),
+                        consumed,
+                    )
+                }
             };
             if !unchanged {
                 return true;
@@ -135,6 +136,46 @@ fn needs_round(bytes: &[u8]) -> bool {
     false
 }
 
+/// Bytes a decoder starts at.
+fn is_candidate(b: u8) -> bool {
+    matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
+}
+
+/// Whether a block has a byte a decoder starts at, as comparisons without branches that the compiler
+/// vectorizes.
+fn has_candidate(block: &[u8]) -> bool {
+    block.iter().fold(0u8, |any, &b| {
+        any | u8::from(b == b'%') | u8::from(b == b'&') | u8::from(b == b'\\') | u8::from(b == 0) | (b >> 7)
+    }) != 0
+}
+
+/// The next byte at or after `i` that a decoder starts at. Candidates come in clusters (a UTF-8
+/// sequence, an escape), so the next few bytes are looked at one by one; then blocks of 32 bytes
+/// without one are skipped: most of a text is plain ASCII.
+#[inline]
+fn next_candidate(bytes: &[u8], i: usize) -> Option<usize> {
+    // In a non-ASCII text the next byte usually is one, and this is called once per character.
+    match bytes.get(i) {
+        None => None,
+        Some(&b) if is_candidate(b) => Some(i),
+        Some(_) => next_candidate_after(bytes, i + 1),
+    }
+}
+
+fn next_candidate_after(bytes: &[u8], mut i: usize) -> Option<usize> {
+    if let Some(k) = bytes.get(i..)?.iter().take(8).position(|&b| is_candidate(b)) {
+        return Some(i + k);
+    }
+    i += 8;
+    while let Some(block) = bytes.get(i..i + 32) {
+        if has_candidate(block) {
+            break;
+        }
+        i += 32;
+    }
+    bytes.get(i..)?.iter().position(|&b| is_candidate(b)).map(|p| i + p)
+}
+
 /// One round over the bytes; returns the output and, per output byte, the input offset it came from.
 fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(input.len());
@@ -142,10 +183,7 @@ fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
     let mut i = 0;
     while i < input.len() {
         // Bytes no decoder starts at are copied as a run: most of a text, even a non-ASCII one.
-        let run = input[i..]
-            .iter()
-            .position(|&b| matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80)
-            .unwrap_or(input.len() - i);
+        let run = next_candidate(input, i).unwrap_or(input.len()) - i;
         if run > 0 {
             out.extend_from_slice(&input[i..i + run]);
             map.extend(offset(i)..offset(i + run));
@@ -333,20 +371,25 @@ fn non_ascii(rest: &[u8]) -> (Produced, usize) {
     {
         return (Produced::Byte(b2 & 0x3f), 3);
     }
-    let len = match b0 {
+    match valid_char(rest) {
+        Some((c, len)) => (fold_char(c), len),
+        None => (Produced::Byte(b0), 1),
+    }
+}
+
+/// The valid UTF-8 character of two to four bytes at the start of `rest`, and its length.
+fn valid_char(rest: &[u8]) -> Option<(char, usize)> {
+    let len = match rest.first()? {
         0xc2..=0xdf => 2,
         0xe0..=0xef => 3,
         0xf0..=0xf4 => 4,
-        _ => return (Produced::Byte(b0), 1),
+        _ => return None,
     };
-    match rest
+    let c = rest
         .get(..len)
         .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| s.chars().next())
-    {
-        Some(c) => (fold_char(c), len),
-        None => (Produced::Byte(b0), 1),
-    }
+        .and_then(|s| s.chars().next())?;
+    Some((c, len))
 }
 
 /// Characters that render like ASCII syntax fold to it; invisible ones disappear.

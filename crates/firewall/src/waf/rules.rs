@@ -6,6 +6,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::decode::LINE_BREAK;
+use super::precheck::Precheck;
 use super::{WafConfig, WafError, severity_finding};
 use crate::finding::{Finding, Severity};
 
@@ -197,8 +198,10 @@ pub(super) struct CompiledRule {
     pub severity: Severity,
     pub score: f32,
     pub window: Option<usize>,
-    /// The single-byte keywords, whose positions windows are centred on.
-    pub window_bytes: Vec<u8>,
+    /// The single-byte keywords, whose positions windows are centred on, as a byte table.
+    pub window_bytes: [bool; 256],
+    /// An exact shortcut for where a match can start, for the built-in patterns that have one.
+    pub precheck: Option<Precheck>,
 }
 
 impl CompiledRule {
@@ -221,10 +224,13 @@ impl CompiledRule {
                 reason: e.to_string(),
             })?;
         let keywords: Vec<String> = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-        let window_bytes = keywords
-            .iter()
-            .filter_map(|k| if let [b] = k.as_bytes() { Some(*b) } else { None })
-            .collect();
+        let mut window_bytes = [false; 256];
+        for k in &keywords {
+            if let [b] = k.as_bytes() {
+                window_bytes[usize::from(*b)] = true;
+            }
+        }
+        let precheck = Precheck::for_pattern(&spec.pattern);
         Ok(Self {
             id: spec.id,
             regex,
@@ -234,19 +240,25 @@ impl CompiledRule {
             score: spec.score.clamp(0.0, 1.0),
             window: spec.window,
             window_bytes,
+            precheck,
         })
     }
 
     /// The first match in `haystack`, searching only windows around `window_bytes` when `windowed`.
     pub fn find(&self, haystack: &[u8], windowed: bool) -> Option<(usize, usize)> {
         let Some(radius) = self.window.filter(|_| windowed) else {
-            return self.regex.find(haystack).map(|m| (m.start(), m.end()));
+            // No match starts before `from`, so the leftmost match from there is the leftmost one.
+            let from = match self.precheck {
+                Some(precheck) => precheck.first_start(haystack)?,
+                None => 0,
+            };
+            return self.regex.find_at(haystack, from).map(|m| (m.start(), m.end()));
         };
         let mut covered = 0;
         for (at, _) in haystack
             .iter()
             .enumerate()
-            .filter(|(_, b)| self.window_bytes.contains(b))
+            .filter(|(_, b)| self.window_bytes[usize::from(**b)])
         {
             if at < covered {
                 continue;
@@ -278,17 +290,89 @@ fn is_gap(b: u8) -> bool {
     b.is_ascii_whitespace() || b == LINE_BREAK
 }
 
-/// The text as a shell would see its words, and per output byte its input offset. Quotes are dropped as
+/// Where a derived view's bytes came from: the view is built for most texts but mapped back only for
+/// a finding, so instead of an offset per byte it keeps runs of bytes copied from consecutive input
+/// bytes, as `(output offset, input offset)` where each run starts.
+#[derive(Debug, Default)]
+pub(super) struct ViewMap {
+    runs: Vec<(u32, u32)>,
+    len: usize,
+}
+
+impl ViewMap {
+    /// Records output bytes `len..len + count` as copies of input bytes from `from` on.
+    fn push_run(&mut self, from: usize, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let from = offset(from);
+        let contiguous = self
+            .runs
+            .last()
+            .is_some_and(|&(out, input)| u64::from(input) + (self.len as u64 - u64::from(out)) == u64::from(from));
+        if !contiguous {
+            self.runs.push((offset(self.len), from));
+        }
+        self.len += count;
+    }
+
+    /// The input offset of output byte `i`; past the end, one past the last byte's input offset (0 for
+    /// an empty view).
+    pub(super) fn input_offset(&self, i: usize) -> usize {
+        if i >= self.len {
+            return match self.len {
+                0 => 0,
+                len => self.input_offset(len - 1) + 1,
+            };
+        }
+        let run = self
+            .runs
+            .partition_point(|&(out, _)| out as usize <= i)
+            .saturating_sub(1);
+        self.runs
+            .get(run)
+            .map_or(0, |&(out, input)| input as usize + (i - out as usize))
+    }
+}
+
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The next byte at or after `i` that `shell_words` treats specially, or the end; blocks of 32 plain
+/// bytes are skipped with comparisons the compiler vectorizes.
+fn next_shell_special(text: &[u8], mut i: usize) -> usize {
+    while let Some(block) = text.get(i..i + 32) {
+        let any = block.iter().fold(0u8, |any, &b| {
+            any | u8::from(b == b'\'')
+                | u8::from(b == b'"')
+                | u8::from(b == b'\\')
+                | u8::from(b == b'$')
+                | u8::from(b == b'+')
+        });
+        if any != 0 {
+            break;
+        }
+        i += 32;
+    }
+    text.get(i..)
+        .and_then(|rest| {
+            rest.iter()
+                .position(|b| matches!(b, b'\'' | b'"' | b'\\' | b'$' | b'+'))
+        })
+        .map_or(text.len(), |p| i + p)
+}
+
+/// The text as a shell would see its words, and where its bytes came from. Quotes are dropped as
 /// the shell drops them (`c'a't`, `"ls"`), and so is a quote that closes the string a payload lands in
 /// (`'; whoami`); only an apostrophe (a lone quote between two letters, as in `I'd` or `don't`) stays, so
 /// English does not turn into the command `id`. Runs of ordinary bytes are copied whole.
-pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
+pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, ViewMap) {
     let mut out = Vec::with_capacity(text.len());
-    let mut map = Vec::with_capacity(text.len());
-    let special = |b: &u8| matches!(b, b'\'' | b'"' | b'\\' | b'$' | b'+');
+    let mut map = ViewMap::default();
     let mut i = 0;
     while i < text.len() {
-        let run = text[i..].iter().position(special).unwrap_or(text.len() - i);
+        let run = next_shell_special(text, i) - i;
         copy_run(text, i, i + run, &mut out, &mut map);
         i += run;
         let Some(&b) = text.get(i) else { break };
@@ -317,19 +401,15 @@ pub(super) fn shell_words(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
     (out, map)
 }
 
-fn push_at(b: u8, at: usize, out: &mut Vec<u8>, map: &mut Vec<u32>) {
+fn push_at(b: u8, at: usize, out: &mut Vec<u8>, map: &mut ViewMap) {
     out.push(b);
-    map.push(u32::try_from(at).unwrap_or(u32::MAX));
+    map.push_run(at, 1);
 }
 
 /// Appends `text[from..to]` unchanged, each byte mapped to its own offset.
-fn copy_run(text: &[u8], from: usize, to: usize, out: &mut Vec<u8>, map: &mut Vec<u32>) {
+fn copy_run(text: &[u8], from: usize, to: usize, out: &mut Vec<u8>, map: &mut ViewMap) {
     out.extend_from_slice(&text[from..to]);
-    let (first, last) = (
-        u32::try_from(from).unwrap_or(u32::MAX),
-        u32::try_from(to).unwrap_or(u32::MAX),
-    );
-    map.extend(first..last);
+    map.push_run(from, to - from);
 }
 
 /// Whether the quote at `i` is an apostrophe: between two letters, and without a partner of its kind in
@@ -348,17 +428,30 @@ fn apostrophe(text: &[u8], i: usize) -> bool {
     before % 2 == 0 && !after
 }
 
-/// The text with SQL comments replaced by one space each, and per output byte its input offset.
+/// The next `/`, `*` or `+` at or after `i`, or the end; plain blocks are skipped as in `shell_words`.
+fn next_sql_special(text: &[u8], mut i: usize) -> usize {
+    while let Some(block) = text.get(i..i + 32) {
+        let any = block.iter().fold(0u8, |any, &b| {
+            any | u8::from(b == b'/') | u8::from(b == b'*') | u8::from(b == b'+')
+        });
+        if any != 0 {
+            break;
+        }
+        i += 32;
+    }
+    text.get(i..)
+        .and_then(|rest| rest.iter().position(|b| matches!(b, b'/' | b'*' | b'+')))
+        .map_or(text.len(), |p| i + p)
+}
+
+/// The text with SQL comments replaced by one space each, and where its bytes came from.
 /// MySQL executable comments (`/*!` and optional version digits) keep their body.
-pub(super) fn strip_sql_comments(text: &[u8]) -> (Vec<u8>, Vec<u32>) {
+pub(super) fn strip_sql_comments(text: &[u8]) -> (Vec<u8>, ViewMap) {
     let mut out = Vec::with_capacity(text.len());
-    let mut map = Vec::with_capacity(text.len());
+    let mut map = ViewMap::default();
     let mut i = 0;
     while i < text.len() {
-        let run = text[i..]
-            .iter()
-            .position(|b| matches!(b, b'/' | b'*' | b'+'))
-            .unwrap_or(text.len() - i);
+        let run = next_sql_special(text, i) - i;
         copy_run(text, i, i + run, &mut out, &mut map);
         i += run;
         if i >= text.len() {

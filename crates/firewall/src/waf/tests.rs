@@ -197,3 +197,47 @@ fn decoding_is_bounded_and_total() {
     let invalid = String::from_utf8_lossy(&[0xc0, 0xaf, 0xe0, 0x80, 0xaf, 0xff, b'%', b'c', b'0']).into_owned();
     let _ = rules.scan(&invalid);
 }
+
+#[test]
+fn prechecked_rules_are_the_builtin_patterns() {
+    let waf = rules();
+    let prechecked: Vec<&str> = waf
+        .rules
+        .iter()
+        .filter(|r| r.precheck.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(prechecked, ["waf.sqli.quote_break"]);
+}
+
+/// The shortcut finds the same first match as the plain regex, on texts around its edges.
+#[test]
+fn precheck_agrees_with_the_regex() {
+    let waf = rules();
+    let texts = [
+        "it's fine",
+        "don't ) -- x",
+        "a' or 1=1",
+        "x')) union select 1",
+        "'\t)\x0b;drop table t",
+        "\"  ) ) order by 2",
+        "`||f(",
+        "' <> '",
+        "'",
+        "a'\x1e--",
+        "' s' select",
+        "' xor",
+        "'%'",
+        "'!='",
+        "'^'",
+        "'/**/or",
+        "' ) )",
+        "'hello' 'world' and 'x'='x'",
+    ];
+    for rule in waf.rules.iter().filter(|r| r.precheck.is_some()) {
+        for text in texts {
+            let plain = rule.regex.find(text.as_bytes()).map(|m| (m.start(), m.end()));
+            assert_eq!(rule.find(text.as_bytes(), false), plain, "{} on {text:?}", rule.id);
+        }
+    }
+}

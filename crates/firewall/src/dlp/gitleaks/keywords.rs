@@ -1,14 +1,20 @@
 //! The keyword gate: which rules' keywords occur in the text, case-insensitively. Every keyword is at
-//! least two bytes long, so a table indexed by the text's lowercased byte pairs says in one lookup
-//! whether a keyword can start at a position; only then are the few keywords with that prefix
-//! compared. One pass, no allocation but the result, and cheaper on prose than an Aho-Corasick
-//! automaton over two hundred keywords, whose short ones (`ey`, `sk`, `s.`) match all the time.
+//! least two bytes long. A bit table indexed by the low five bits of the text's lowercased byte
+//! triples (a two-byte keyword sets the bits of every third byte) says in one lookup whether a keyword
+//! can start at a position: byte pairs alone start a keyword at almost every word of prose (`en`, `co`, `in`),
+//! triples seldom do. Only then does a table indexed by the byte pair name the few keywords with that
+//! prefix, which are compared. One pass, no allocation but the result, and cheaper on prose than an
+//! Aho-Corasick automaton over two hundred keywords, whose short ones (`ey`, `sk`, `s.`) match all
+//! the time.
 
 /// Keywords (lowercase) and the rules each one gates.
 #[derive(Debug, Clone)]
 pub(crate) struct KeywordGate {
     /// One bit per byte pair that starts a keyword: 8 KiB, so the per-byte test stays in L1 cache.
     starts: Box<[u64; 1024]>,
+    /// Per [`triple_index`], whether a byte triple with that index starts a keyword: 32 KiB of bytes
+    /// rather than 4 KiB of bits, so the per-byte test is one load.
+    triples: Box<[bool; 1 << 15]>,
     /// For each 64-bit word of `starts`, how many bits the words before it have: a set bit's rank
     /// (its word's base plus the set bits below it in the word) is its bucket's index, so a hit costs
     /// no lookup in a 64 Ki-entry table.
@@ -42,6 +48,12 @@ fn head(bytes: &[u8]) -> u32 {
 
 fn mask(len: usize) -> u32 {
     if len >= 4 { u32::MAX } else { (1u32 << (8 * len)) - 1 }
+}
+
+/// Three bytes' low five bits side by side (15 bits): lowercase letters keep their identity, other
+/// bytes share slots with them, which only costs a comparison in [`KeywordGate::hit`].
+fn triple_index(a: u8, b: u8, c: u8) -> usize {
+    usize::from(a & 31) << 10 | usize::from(b & 31) << 5 | usize::from(c & 31)
 }
 
 fn pair(a: u8, b: u8) -> usize {
@@ -80,6 +92,14 @@ impl KeywordGate {
         ungated.sort_unstable();
         ungated.dedup();
         let heads = kept.iter().map(|k| (head(k), mask(k.len()))).collect();
+        let mut triples = Box::new([false; 1 << 15]);
+        for k in &kept {
+            match k.get(2) {
+                Some(&c) => triples[triple_index(k[0], k[1], c)] = true,
+                // Any third byte, and the zero that stands for the end of the text.
+                None => (0..32u8).for_each(|c| triples[triple_index(k[0], k[1], c)] = true),
+            }
+        }
         let mut starts = Box::new([0u64; 1024]);
         for (p, &slot) in pairs.iter().enumerate() {
             if slot != 0 {
@@ -100,6 +120,7 @@ impl KeywordGate {
         }
         Ok(KeywordGate {
             starts,
+            triples,
             ranks,
             buckets,
             keywords: kept,
@@ -132,27 +153,32 @@ impl KeywordGate {
         }
         let mut seen = vec![false; self.keywords.len()];
         let lower = text.to_ascii_lowercase();
-        // The hot loop: one bit test per byte; the rare hit is handled out of line so the loop keeps
-        // its few values in registers.
-        let starts: &[u64; 1024] = &self.starts;
-        for i in 0..lower.len().saturating_sub(1) {
-            let p = usize::from(lower[i]) << 8 | usize::from(lower[i + 1]);
-            if starts[p >> 6] >> (p & 63) & 1 != 0 {
-                self.hit(&lower, i, p, &mut seen, run, found);
+        // The hot loop: the last three bytes' index kept in one integer and one table load per byte; the
+        // rare hit is handled out of line so the loop keeps its few values in registers. Position `i` is
+        // tested once byte `i + 2` is in; the last position (a pair) gets a zero for its third byte.
+        let triples: &[bool; 1 << 15] = &self.triples;
+        if let [first, second, ..] = lower[..] {
+            let mut index = triple_index(0, first, second);
+            for (i, &b) in lower[2..].iter().enumerate() {
+                index = (index << 5 | usize::from(b & 31)) & 0x7fff;
+                if triples[index] {
+                    self.hit(&lower, i, &mut seen, run, found);
+                }
+            }
+            let last = lower.len() - 2;
+            if triples[(index << 5) & 0x7fff] {
+                self.hit(&lower, last, &mut seen, run, found);
             }
         }
     }
 
     #[inline(never)]
-    fn hit(
-        &self,
-        lower: &[u8],
-        i: usize,
-        p: usize,
-        seen: &mut [bool],
-        run: &mut [bool],
-        found: &mut Vec<(usize, usize)>,
-    ) {
+    fn hit(&self, lower: &[u8], i: usize, seen: &mut [bool], run: &mut [bool], found: &mut Vec<(usize, usize)>) {
+        // The triple's slot is shared with others: the pair decides.
+        let p = usize::from(lower[i]) << 8 | usize::from(lower[i + 1]);
+        if self.starts[p >> 6] >> (p & 63) & 1 == 0 {
+            return;
+        }
         let below = self.starts[p >> 6] & ((1u64 << (p & 63)) - 1);
         let bucket = usize::from(self.ranks[p >> 6]) + below.count_ones() as usize;
         // `lower` is already lowercase: four bytes are read as they are, the short tail by `head`.
