@@ -196,7 +196,8 @@ fn reference_leet(text: &str) -> Option<String> {
 proptest! {
     #[test]
     fn leet_matches_the_reference(text in "[a-c0-9@$:A ]{0,50}|[a-z0-9 \u{e9}\u{4e2d}.@$-]{0,90}") {
-        prop_assert_eq!(super::fold::leet(&text), reference_leet(&text));
+        prop_assert_eq!(super::fold::leet(&text, false), reference_leet(&text));
+        prop_assert_eq!(super::fold::leet(&text, true), reference_leet(&text));
     }
 
     #[test]
