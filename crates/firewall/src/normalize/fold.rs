@@ -395,6 +395,16 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
                 starts.push(at);
                 continue;
             }
+            if matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}') {
+                // CJK ideographs and Hangul syllables (three bytes each in UTF-8): what `fold_char` and
+                // the loop below do for them, kept as is, alphanumeric, no look-alike.
+                in_flag = false;
+                shape.push(b'a');
+                push_ascii(&mut view, &mut out);
+                view.push(c);
+                starts.extend_from_slice(&[at; 3]);
+                continue;
+            }
             folded.clear();
             fold_char(c, at, &mut in_flag, &mut folded, &mut undone);
             for &(f, at) in &folded {
