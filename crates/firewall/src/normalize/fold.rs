@@ -533,7 +533,8 @@ pub(super) fn is_alphanumeric(c: char) -> bool {
     }
 }
 
-/// Folds `bytes[from..]` one byte at a time.
+/// Folds `bytes[from..]` one byte at a time (the uncommon blocks, and the tail).
+#[cold]
 fn fold_ascii_bytes(bytes: &[u8], from: usize, out: &mut Vec<u8>, starts: &mut Vec<u32>, after_space: &mut bool) {
     for (index, &b) in bytes.iter().enumerate().skip(from) {
         let folded = ASCII_FOLD[usize::from(b & 0x7f)];
