@@ -128,7 +128,8 @@ fn hints_rot13(text: &[u8]) -> bool {
 pub fn normalize(text: &str) -> Normalized {
     let mut evasion = Evasion::default();
     let (primary, starts) = fold_text(text, &mut evasion);
-    let leet = fold::leet(&primary);
+    // An ASCII text has an ASCII primary view.
+    let leet = fold::leet(&primary, text.is_ascii());
     let rot13 = hints_rot13(primary.as_bytes()).then(|| fold::rot13(&primary));
     let decoded = decode::segments(text)
         .into_iter()

@@ -348,12 +348,14 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
     let bytes = text.as_bytes();
     u32::try_from(bytes.len()).ok()?;
     let mut undone = Evasion::default();
+    // The view is built from pushed characters and runs of ASCII bytes, so it needs no UTF-8 validation
+    // but that of the ASCII runs (quick): `out` holds the bytes since the last character that is not ASCII.
+    let mut view = String::with_capacity(bytes.len());
     let (mut out, mut starts) = (Vec::with_capacity(bytes.len()), Vec::with_capacity(bytes.len()));
     // One byte per output character for the spaced-letter test: ASCII as is, any other character `a`
     // when alphanumeric and a space otherwise.
     let mut shape = Vec::with_capacity(bytes.len());
     let mut folded = Vec::new();
-    let mut utf8 = [0u8; 4];
     let (mut in_flag, mut after_graphic, mut glyphs) = (false, false, false);
     let mut i = 0;
     while i < bytes.len() {
@@ -385,7 +387,7 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
                 // `fold_ascii`, then `emit`.
                 in_flag = false;
                 let f = ASCII_FOLD[usize::from(c as u8 & 0x7F)];
-                if f == 0 || (f == b' ' && out.last().is_none_or(|&last| last == b' ')) {
+                if f == 0 || (f == b' ' && out.last().or(view.as_bytes().last()).is_none_or(|&last| last == b' ')) {
                     continue;
                 }
                 out.push(f);
@@ -393,28 +395,41 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
                 starts.push(at);
                 continue;
             }
+            if matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}') {
+                // CJK ideographs and Hangul syllables (three bytes each in UTF-8): what `fold_char` and
+                // the loop below do for them, kept as is, alphanumeric, no look-alike.
+                in_flag = false;
+                shape.push(b'a');
+                push_ascii(&mut view, &mut out);
+                view.push(c);
+                starts.extend_from_slice(&[at; 3]);
+                continue;
+            }
             folded.clear();
             fold_char(c, at, &mut in_flag, &mut folded, &mut undone);
             for &(f, at) in &folded {
-                if f == ' ' && out.last().is_none_or(|&last| last == b' ') {
+                if f == ' ' && out.last().or(view.as_bytes().last()).is_none_or(|&last| last == b' ') {
                     continue;
                 }
-                let encoded = f.encode_utf8(&mut utf8);
                 if f.is_ascii() {
-                    shape.push(encoded.as_bytes()[0]);
-                } else {
-                    glyphs |= homoglyph(f).is_some();
-                    shape.push(if is_alphanumeric(f) { b'a' } else { b' ' });
+                    out.push(f as u8);
+                    shape.push(f as u8);
+                    starts.push(at);
+                    continue;
                 }
-                out.extend_from_slice(encoded.as_bytes());
-                starts.extend(std::iter::repeat_n(at, encoded.len()));
+                glyphs |= homoglyph(f).is_some();
+                shape.push(if is_alphanumeric(f) { b'a' } else { b' ' });
+                push_ascii(&mut view, &mut out);
+                view.push(f);
+                starts.extend(std::iter::repeat_n(at, f.len_utf8()));
             }
         }
     }
     if has_spaced_letters(&shape) {
         return None;
     }
-    let mut text = String::from_utf8(out).ok()?;
+    push_ascii(&mut view, &mut out);
+    let mut text = view;
     if glyphs {
         (text, starts) = fold_view_homoglyphs(&text, &starts, &mut undone);
     }
@@ -424,6 +439,16 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
     evasion.tag_chars += undone.tag_chars;
     evasion.folded += undone.folded;
     Some((text, starts))
+}
+
+/// Appends the ASCII bytes `ascii` to `view` and clears them.
+fn push_ascii(view: &mut String, ascii: &mut Vec<u8>) {
+    if ascii.is_empty() {
+        return;
+    }
+    // Only ASCII is ever put in `ascii`: the validation cannot fail, and is quick for ASCII.
+    view.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+    ascii.clear();
 }
 
 /// [`fold_homoglyphs`] on an emitted view and its offsets: collapsing spaces neither joins nor splits
@@ -508,7 +533,8 @@ pub(super) fn is_alphanumeric(c: char) -> bool {
     }
 }
 
-/// Folds `bytes[from..]` one byte at a time.
+/// Folds `bytes[from..]` one byte at a time (the uncommon blocks, and the tail).
+#[cold]
 fn fold_ascii_bytes(bytes: &[u8], from: usize, out: &mut Vec<u8>, starts: &mut Vec<u32>, after_space: &mut bool) {
     for (index, &b) in bytes.iter().enumerate().skip(from) {
         let folded = ASCII_FOLD[usize::from(b & 0x7f)];
@@ -622,9 +648,15 @@ pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u3
 
 /// The leetspeak reading of `text` (same length, ASCII substitutions only), or `None` when no token
 /// mixes letters with leet digits or symbols.
-pub(super) fn leet(text: &str) -> Option<String> {
+///
+/// `ascii` tells that `text` is ASCII: the view is then a patched copy of its bytes (validating ASCII
+/// is quick); otherwise it is built from slices of `text` and letters, which needs no validation. Either
+/// way gives the same view, whatever `text` is.
+pub(super) fn leet(text: &str, ascii: bool) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
+    // Without `ascii`: the view up to `copied`, after which it is `text`.
+    let (mut view, mut copied): (Option<String>, usize) = (None, 0);
     // Only tokens (split on spaces) holding a leet byte matter: find those bytes sixteen at a time, and
     // look at each such token once.
     let mut from = 0;
@@ -635,15 +667,31 @@ pub(super) fn leet(text: &str) -> Option<String> {
         let end = after.iter().position(|&b| b == b' ').map_or(bytes.len(), |p| at + p);
         let token = bytes.get(start..end).unwrap_or_default();
         if token.iter().any(u8::is_ascii_lowercase) {
-            let buf = out.get_or_insert_with(|| bytes.to_vec());
-            for (slot, &b) in buf.iter_mut().skip(start).zip(token) {
-                if let Some(letter) = leet_byte(b) {
-                    *slot = letter;
+            if ascii {
+                let buf = out.get_or_insert_with(|| bytes.to_vec());
+                for (slot, &b) in buf.iter_mut().skip(start).zip(token) {
+                    if let Some(letter) = leet_byte(b) {
+                        *slot = letter;
+                    }
+                }
+            } else {
+                let buf = view.get_or_insert_with(|| String::with_capacity(text.len()));
+                for (k, &b) in token.iter().enumerate() {
+                    if let Some(letter) = leet_byte(b) {
+                        // Leet bytes are ASCII: both ends are character boundaries.
+                        buf.push_str(text.get(copied..start + k).unwrap_or_default());
+                        buf.push(char::from(letter));
+                        copied = start + k + 1;
+                    }
                 }
             }
         }
         // `bytes[end]` is a space (or the end): the next token starts after it.
         from = end;
+    }
+    if let Some(mut buf) = view {
+        buf.push_str(text.get(copied..).unwrap_or_default());
+        return Some(buf);
     }
     out.and_then(|buf| String::from_utf8(buf).ok())
 }

@@ -196,7 +196,8 @@ fn reference_leet(text: &str) -> Option<String> {
 proptest! {
     #[test]
     fn leet_matches_the_reference(text in "[a-c0-9@$:A ]{0,50}|[a-z0-9 \u{e9}\u{4e2d}.@$-]{0,90}") {
-        prop_assert_eq!(super::fold::leet(&text), reference_leet(&text));
+        prop_assert_eq!(super::fold::leet(&text, false), reference_leet(&text));
+        prop_assert_eq!(super::fold::leet(&text, true), reference_leet(&text));
     }
 
     #[test]
@@ -238,7 +239,7 @@ proptest! {
 proptest! {
     #[test]
     fn plain_fast_path_matches_the_general_path(
-        text in "[a-c0-9 \t\n.,\u{e9}\u{c9}\u{fb01}\u{ff21}\u{00a0}\u{200b}\u{202e}\u{2019}\u{4e2d}\u{6587}\u{0430}\u{043e}\u{0436}\u{0301}\u{1f3f4}\u{e0061}\u{e007f}\u{1d400}]{0,60}",
+        text in "[a-c0-9 \t\n.,\u{e9}\u{c9}\u{fb01}\u{ff21}\u{00a0}\u{200b}\u{202e}\u{2019}\u{4e2d}\u{6587}\u{d55c}\u{3002}\u{0430}\u{043e}\u{0436}\u{0301}\u{1f3f4}\u{e0061}\u{e007f}\u{1d400}]{0,60}",
     ) {
         let (folded, starts, evasion) = general_path(&text);
         let mut fast_evasion = super::Evasion::default();
@@ -264,6 +265,14 @@ fn cjk_ideographs_and_hangul_syllables_fold_to_themselves() {
     // What `fold_char`'s shortcut for these blocks assumes of the general steps it skips.
     for c in ('\u{4E00}'..='\u{9FFF}').chain('\u{AC00}'..='\u{D7A3}') {
         assert!(c.to_lowercase().eq([c]) && !c.is_whitespace(), "{c:?}");
+        // And `fold_plain_text`'s shortcut, which also takes them for three-byte alphanumerics.
+        assert_eq!(c.len_utf8(), 3, "{c:?}");
+        let text = format!("a{c}b {c}");
+        let (folded, starts, evasion) = general_path(&text);
+        let mut fast_evasion = super::Evasion::default();
+        let fast = super::fold::fold_plain_text(&text, &mut fast_evasion);
+        assert_eq!(fast, Some((folded, starts)), "{c:?}");
+        assert_eq!(fast_evasion, evasion, "{c:?}");
     }
     let mut chars = Vec::new();
     super::fold::fold_chars("中文 한국", 0, &mut chars, &mut super::Evasion::default());
