@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use proptest::prelude::*;
 use serde::Deserialize;
 
 use super::*;
@@ -238,6 +239,127 @@ fn precheck_agrees_with_the_regex() {
         for text in texts {
             let plain = rule.regex.find(text.as_bytes()).map(|m| (m.start(), m.end()));
             assert_eq!(rule.find(text.as_bytes(), false), plain, "{} on {text:?}", rule.id);
+        }
+    }
+}
+
+/// Pieces of each prefilter-free rule's pattern (and of prose around them), so random texts reach deep
+/// into every alternative: keywords, quotes, operators, spacing, digits and line ends.
+fn unfiltered_pieces(id: &str) -> Vec<&'static str> {
+    match id {
+        "waf.sqli.tautology" => vec![
+            " ", "\t", "\n", "\x1e", "or", "and", "xor", "having", "where", "not", "||", "&&", "(", ")", "'", "a'",
+            "\"", "1", "7.5", "=", "<=>", "!=", "<>", "<", ">", "like", "rlike", "regexp", "is", "between", "in",
+            "null", "true", "--", "#", "/*", ";", "x", ".", " or ", " and ", "1=1", "'1'='1",
+        ],
+        "waf.code.server_side" => vec![
+            " ",
+            "\n",
+            "(",
+            ")",
+            "'",
+            "\"",
+            "`",
+            "$",
+            "x",
+            "1",
+            ".",
+            "system",
+            "exec",
+            "eval",
+            "include_once",
+            "os",
+            "popen",
+            "spawnve",
+            "subprocess",
+            "__import__",
+            "runtime",
+            "getruntime",
+            "processbuilder",
+            "{",
+            "}",
+            "@",
+            "print",
+            "!!",
+            "python",
+            "java",
+            "/",
+            "__proto__",
+            "[",
+            "=",
+            "constructor",
+            "prototype",
+            "child_process",
+            "response.write",
+        ],
+        _ => vec![
+            " ",
+            "\t",
+            "\n",
+            "j",
+            "a",
+            "v",
+            "java",
+            "vb",
+            "b",
+            "live",
+            "l",
+            "i",
+            "mocha",
+            "m",
+            "o",
+            "s",
+            "c",
+            "r",
+            "p",
+            "t",
+            "script",
+            "s c r i p t",
+            ":",
+            "script:",
+            "javascript",
+            "vbscript",
+            "java script",
+            "x",
+            "(",
+            "`",
+            "=",
+            "$",
+            "[",
+            "]",
+            ".",
+        ],
+    }
+}
+
+fn unfiltered_text(id: &str) -> impl Strategy<Value = String> {
+    proptest::collection::vec(proptest::sample::select(unfiltered_pieces(id)), 0..32).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    /// A rule searched without its prefilter finds what the plain regex finds, from any start.
+    #[test]
+    fn unfiltered_search_matches_the_regex(
+        texts in (
+            unfiltered_text("waf.sqli.tautology"),
+            unfiltered_text("waf.code.server_side"),
+            unfiltered_text("waf.xss.script_uri"),
+        ),
+        from in 0usize..8,
+    ) {
+        static WAF: std::sync::LazyLock<WafRules> = std::sync::LazyLock::new(rules);
+        let unfiltered: Vec<&CompiledRule> = WAF.rules.iter().filter(|r| r.unfiltered.is_some()).collect();
+        prop_assert_eq!(unfiltered.len(), 3);
+        for text in [&texts.0, &texts.1, &texts.2] {
+            let h = text.as_bytes();
+            let from = from.min(h.len());
+            for rule in &unfiltered {
+                let plain = rule.regex.find_at(h, from).map(|m| (m.start(), m.end()));
+                let fast = rule.unfiltered.as_ref().and_then(|u| u.find(regex_automata::Input::new(h).range(from..)));
+                prop_assert_eq!(fast.map(|m| (m.start(), m.end())), plain, "{} on {:?}", &rule.id, text);
+                prop_assert_eq!(rule.find(h, false), rule.regex.find(h).map(|m| (m.start(), m.end())));
+            }
         }
     }
 }
