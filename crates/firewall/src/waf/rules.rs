@@ -125,6 +125,16 @@ pub struct RuleSpec {
     /// benign text and the rule's regex is the expensive part of a scan.
     #[serde(default)]
     pub window: Option<usize>,
+    /// `false` searches the whole text without the regex's literal prefilter. For patterns that start with
+    /// words common in prose (`is`, `system`, `script`) the prefilter stops and the search restarts over
+    /// and over, which costs more than the automaton alone; results are the same either way (a prefilter
+    /// only skips ahead to where a match can start).
+    #[serde(default = "default_prefilter")]
+    pub prefilter: bool,
+}
+
+fn default_prefilter() -> bool {
+    true
 }
 
 fn default_score() -> f32 {
@@ -190,11 +200,6 @@ pub(super) fn apply_config(specs: &mut Vec<RuleSpec>, config: &WafConfig) -> Res
     Ok(())
 }
 
-/// Built-in rules whose whole-text searches run faster without the regex's literal prefilter: their
-/// patterns start with words common in prose (`is`, `system`, `script`), where the prefilter stops and
-/// the search restarts over and over. Measured per rule with callgrind; the others lose without it.
-const UNFILTERED_RULES: [&str; 3] = ["waf.sqli.tautology", "waf.code.server_side", "waf.xss.script_uri"];
-
 /// `pattern` compiled as `RegexBuilder` does below, minus the literal prefilter: the same matches
 /// (a prefilter only skips ahead to where a match can start), found by the lazy DFA alone.
 fn unfiltered_regex(pattern: &str) -> Result<meta::Regex, String> {
@@ -216,7 +221,7 @@ fn unfiltered_regex(pattern: &str) -> Result<meta::Regex, String> {
 pub(super) struct CompiledRule {
     pub id: String,
     pub regex: Regex,
-    /// For the rules in `UNFILTERED_RULES`, `regex` without its prefilter, for whole-text searches.
+    /// For rules with `prefilter: false`, `regex` without its prefilter, for whole-text searches.
     pub unfiltered: Option<meta::Regex>,
     pub keywords: Vec<String>,
     pub view: View,
@@ -248,12 +253,14 @@ impl CompiledRule {
                 id: spec.id.clone(),
                 reason: e.to_string(),
             })?;
-        let unfiltered = match UNFILTERED_RULES.contains(&spec.id.as_str()) {
-            true => Some(unfiltered_regex(&spec.pattern).map_err(|reason| WafError::Pattern {
+        let unfiltered = if spec.prefilter {
+            None
+        } else {
+            let unfiltered = unfiltered_regex(&spec.pattern).map_err(|reason| WafError::Pattern {
                 id: spec.id.clone(),
                 reason,
-            })?),
-            false => None,
+            })?;
+            Some(unfiltered)
         };
         let keywords: Vec<String> = spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
         let mut window_bytes = [false; 256];
