@@ -4,7 +4,8 @@
 //! `rounds` times and prints the verdicts and the findings' rule ids once. Meant for
 //! `valgrind --tool=callgrind` (instruction counts are stable on a loaded machine, wall time is not);
 //! BENCHMARKS.md figures come from the bench crate. `stage` is `scan` (default), `normalize`,
-//! `injection`, `dlp` or `waf`.
+//! `injection`, `dlp`, `waf`, or `per-prompt` (the full scan, then each prompt's fastest of `rounds`
+//! scans, slowest prompts first: whether a tail comes from particular prompts or from the machine).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -159,6 +160,32 @@ fn main() {
                 "waf" => drop(black_box(waf.as_ref().map(|w| w.scan(black_box(text))))),
                 _ => drop(black_box(scanner.scan(black_box(&request)))),
             }
+        }
+    }
+    if stage == "per-prompt" {
+        // The fastest of `rounds` scans of each prompt, slowest first: which prompts make the tail.
+        let mut best: Vec<(f64, usize)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let request = ScanRequest {
+                    text,
+                    direction: Direction::Input,
+                    destination: None,
+                };
+                let fastest = (0..rounds.max(1))
+                    .map(|_| {
+                        let t = Instant::now();
+                        drop(black_box(scanner.scan(black_box(&request))));
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                (fastest, i)
+            })
+            .collect();
+        best.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (micros, i) in best.iter().take(8).chain(best.iter().rev().take(3)) {
+            println!("prompt {i:2}: {micros:.1} µs");
         }
     }
     let calls = (rounds * texts.len()).max(1);
