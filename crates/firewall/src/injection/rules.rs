@@ -205,6 +205,7 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
     } else {
         let config = meta::Config::new()
             .match_kind(MatchKind::All)
+            .utf8_empty(false)
             .auto_prefilter(false)
             .nfa_size_limit(Some(COMPILED_SIZE_LIMIT.saturating_mul(4)))
             .hybrid_cache_capacity(DFA_CACHE_BYTES);

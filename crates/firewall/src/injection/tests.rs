@@ -264,3 +264,52 @@ proptest::proptest! {
         }
     }
 }
+
+/// Words and punctuation from the rules' phrasings, so random texts match some patterns and miss others.
+const PHRASE_PIECES: [&str; 24] = [
+    "ignore ",
+    "all ",
+    "previous ",
+    "instructions",
+    "system ",
+    "prompt",
+    "reveal ",
+    "your ",
+    "developer ",
+    "mode",
+    "from now on, ",
+    "you are ",
+    "unrestricted",
+    "forget ",
+    "everything ",
+    "above",
+    ". ",
+    "the ",
+    "rules ",
+    "new ",
+    "task",
+    ": ",
+    "do anything now",
+    "weather ",
+];
+
+static BUILTIN: std::sync::LazyLock<InjectionDetector> = std::sync::LazyLock::new(detector);
+
+proptest::proptest! {
+    /// The one-pass gate and the search for every matching pattern report exactly the patterns whose own
+    /// regex matches the view: the gate never hides a match.
+    #[test]
+    fn the_pattern_set_reports_what_each_pattern_finds(
+        pieces in proptest::collection::vec(proptest::sample::select(PHRASE_PIECES.to_vec()), 0..24),
+    ) {
+        let detector = &*BUILTIN;
+        let view = pieces.concat();
+        let mut reported = vec![false; detector.rules.rules.len()];
+        let mut findings = Vec::new();
+        detector.match_view(&view, &mut reported, &mut findings, |s, e| (s, e));
+        for (index, rule) in detector.rules.rules.iter().enumerate() {
+            let matches = rule.patterns.iter().any(|p| p.is_match(view.as_bytes()));
+            proptest::prop_assert_eq!(reported[index], matches, "rule {} on {:?}", rule.id, view);
+        }
+    }
+}
