@@ -141,12 +141,9 @@ fn is_candidate(b: u8) -> bool {
     matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
 }
 
-/// Whether a block has a byte a decoder starts at, as comparisons without branches that the compiler
-/// vectorizes.
-fn has_candidate(block: &[u8]) -> bool {
-    block.iter().fold(0u8, |any, &b| {
-        any | u8::from(b == b'%') | u8::from(b == b'&') | u8::from(b == b'\\') | u8::from(b == 0) | (b >> 7)
-    }) != 0
+/// 1 for a byte a decoder starts at (`is_candidate` as branch-free comparisons, for `next_flagged`).
+fn candidate_flag(b: u8) -> u8 {
+    u8::from(b == b'%') | u8::from(b == b'&') | u8::from(b == b'\\') | u8::from(b == 0) | (b >> 7)
 }
 
 /// The next byte at or after `i` that a decoder starts at. Candidates come in clusters (a UTF-8
@@ -162,18 +159,11 @@ fn next_candidate(bytes: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-fn next_candidate_after(bytes: &[u8], mut i: usize) -> Option<usize> {
+fn next_candidate_after(bytes: &[u8], i: usize) -> Option<usize> {
     if let Some(k) = bytes.get(i..)?.iter().take(8).position(|&b| is_candidate(b)) {
         return Some(i + k);
     }
-    i += 8;
-    while let Some(block) = bytes.get(i..i + 32) {
-        if has_candidate(block) {
-            break;
-        }
-        i += 32;
-    }
-    bytes.get(i..)?.iter().position(|&b| is_candidate(b)).map(|p| i + p)
+    super::next_flagged(bytes, i + 8, candidate_flag)
 }
 
 /// One round over the bytes; returns the output and, per output byte, the input offset it came from.

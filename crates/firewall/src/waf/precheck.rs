@@ -74,21 +74,7 @@ fn quote_break_start(h: &[u8]) -> Option<usize> {
     None
 }
 
-fn is_quote(b: u8) -> bool {
-    matches!(b, b'\'' | b'"' | b'`')
-}
-
-/// The next quote at or after `i`; blocks of 32 bytes without one are skipped with comparisons the
-/// compiler vectorizes.
-fn next_quote(h: &[u8], mut i: usize) -> Option<usize> {
-    while let Some(block) = h.get(i..i + 32) {
-        let any = block.iter().fold(0u8, |any, &b| {
-            any | u8::from(b == b'\'') | u8::from(b == b'"') | u8::from(b == b'`')
-        });
-        if any != 0 {
-            break;
-        }
-        i += 32;
-    }
-    h.get(i..)?.iter().position(|&b| is_quote(b)).map(|p| i + p)
+/// The next quote at or after `i`.
+fn next_quote(h: &[u8], i: usize) -> Option<usize> {
+    memchr::memchr3(b'\'', b'"', b'`', h.get(i..)?).map(|p| i + p)
 }

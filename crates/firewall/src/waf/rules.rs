@@ -384,28 +384,12 @@ fn offset(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-/// The next byte at or after `i` that `shell_words` treats specially, or the end; blocks of 32 plain
-/// bytes are skipped with comparisons the compiler vectorizes.
-fn next_shell_special(text: &[u8], mut i: usize) -> usize {
-    while let Some(block) = text.get(i..i + 32) {
-        let any = block.iter().fold(0u8, |any, &b| {
-            any | u8::from(b == b'\'')
-                | u8::from(b == b'"')
-                | u8::from(b == b'\\')
-                | u8::from(b == b'$')
-                | u8::from(b == b'+')
-        });
-        if any != 0 {
-            break;
-        }
-        i += 32;
-    }
-    text.get(i..)
-        .and_then(|rest| {
-            rest.iter()
-                .position(|b| matches!(b, b'\'' | b'"' | b'\\' | b'$' | b'+'))
-        })
-        .map_or(text.len(), |p| i + p)
+/// The next byte at or after `i` that `shell_words` treats specially, or the end.
+fn next_shell_special(text: &[u8], i: usize) -> usize {
+    super::next_flagged(text, i, |b| {
+        u8::from(b == b'\'') | u8::from(b == b'"') | u8::from(b == b'\\') | u8::from(b == b'$') | u8::from(b == b'+')
+    })
+    .unwrap_or(text.len())
 }
 
 /// The text as a shell would see its words, and where its bytes came from. Quotes are dropped as
@@ -473,19 +457,10 @@ fn apostrophe(text: &[u8], i: usize) -> bool {
     before % 2 == 0 && !after
 }
 
-/// The next `/`, `*` or `+` at or after `i`, or the end; plain blocks are skipped as in `shell_words`.
-fn next_sql_special(text: &[u8], mut i: usize) -> usize {
-    while let Some(block) = text.get(i..i + 32) {
-        let any = block.iter().fold(0u8, |any, &b| {
-            any | u8::from(b == b'/') | u8::from(b == b'*') | u8::from(b == b'+')
-        });
-        if any != 0 {
-            break;
-        }
-        i += 32;
-    }
+/// The next `/`, `*` or `+` at or after `i`, or the end.
+fn next_sql_special(text: &[u8], i: usize) -> usize {
     text.get(i..)
-        .and_then(|rest| rest.iter().position(|b| matches!(b, b'/' | b'*' | b'+')))
+        .and_then(|rest| memchr::memchr3(b'/', b'*', b'+', rest))
         .map_or(text.len(), |p| i + p)
 }
 
