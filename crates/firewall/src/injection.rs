@@ -9,8 +9,6 @@
 pub mod model;
 mod rules;
 
-use regex_automata::{Input, PatternSet};
-
 pub use model::Model;
 pub use rules::EvasionKind;
 
@@ -156,14 +154,9 @@ impl InjectionDetector {
         findings: &mut Vec<Finding>,
         span: impl Fn(usize, usize) -> (usize, usize),
     ) {
-        let Some(set) = &self.rules.set else { return };
-        // Most views match no pattern: `is_match` answers that in one forward pass that stops at the first
-        // match, where the search for every pattern that matches must run each to the end.
-        if !set.is_match(view.as_bytes()) {
+        let Some(matched) = self.rules.set.as_ref().and_then(|set| set.matching(view.as_bytes())) else {
             return;
-        }
-        let mut matched = PatternSet::new(set.pattern_len());
-        set.which_overlapping_matches(&Input::new(view.as_bytes()), &mut matched);
+        };
         for pattern in matched.iter() {
             let Some(&(index, p)) = self.rules.owners.get(pattern.as_usize()) else {
                 continue;

@@ -20,6 +20,7 @@ pub mod egress;
 mod finding;
 pub mod injection;
 pub mod normalize;
+mod pattern_set;
 pub mod scanner;
 pub mod waf;
 

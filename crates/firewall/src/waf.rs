@@ -18,6 +18,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::finding::{Finding, FindingKind, Severity};
+use crate::pattern_set::MultiPattern;
 use decode::Decoded;
 use rules::{CompiledRule, RuleSpec, View};
 
@@ -70,6 +71,9 @@ pub struct WafRules {
     byte_rules: Vec<(u8, Vec<usize>)>,
     /// Rules without keywords: they run on every text.
     unconditional: Vec<usize>,
+    /// Per view, every rule's pattern in one set: when several rules would each search a whole view, one
+    /// pass of the set tells which can match at all.
+    view_sets: Vec<ViewSet>,
     ssrf: Option<ssrf::SsrfRule>,
 }
 
@@ -136,6 +140,13 @@ impl WafRules {
             list.sort_unstable();
             list.dedup();
         }
+        let view_sets = [View::Decoded, View::Sql, View::Shell]
+            .into_iter()
+            .map(|view| ViewSet::new(view, &rules))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let keywords = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
@@ -147,6 +158,7 @@ impl WafRules {
             keyword_rules,
             byte_rules,
             unconditional,
+            view_sets,
             ssrf,
         })
     }
@@ -196,8 +208,30 @@ impl WafRules {
         let wants = |view: View| wanted.iter().zip(&self.rules).any(|(w, r)| *w && r.view == view);
         let sql_view = wants(View::Sql).then(|| rules::strip_sql_comments(&decoded.bytes));
         let shell_view = wants(View::Shell).then(|| rules::shell_words(&decoded.bytes));
+        let haystack_of = |view: View| match view {
+            View::Sql => sql_view.as_ref().map(|(bytes, _)| bytes.as_slice()),
+            View::Shell => shell_view.as_ref().map(|(bytes, _)| bytes.as_slice()),
+            View::Decoded => Some(decoded.bytes.as_slice()),
+        };
+        // A rule searches the whole view when a multi-byte keyword woke it or it has no window.
+        let whole = |index: usize| full[index] || self.rules[index].window.is_none();
+        let mut ruled_out = vec![false; self.rules.len()];
+        for set in &self.view_sets {
+            let Some(haystack) = haystack_of(set.view) else {
+                continue;
+            };
+            set.rule_out(haystack, |index| wanted[index] && whole(index), &mut ruled_out);
+        }
         let mut findings = Vec::new();
-        for ((rule, _), full) in self.rules.iter().zip(&wanted).zip(&full).filter(|((_, w), _)| **w) {
+        for ((rule, _), full) in self
+            .rules
+            .iter()
+            .zip(&wanted)
+            .zip(&full)
+            .zip(&ruled_out)
+            .filter(|(((_, w), _), out)| **w && !**out)
+            .map(|(pair, _)| pair)
+        {
             let derived = match rule.view {
                 View::Sql => sql_view.as_ref(),
                 View::Shell => shell_view.as_ref(),
@@ -221,6 +255,65 @@ impl WafRules {
             }));
         }
         findings
+    }
+}
+
+/// One view's rules as a [`MultiPattern`]; pattern `p` of the set is rule `rules[p]`.
+#[derive(Debug, Clone)]
+struct ViewSet {
+    view: View,
+    set: MultiPattern,
+    rules: Vec<usize>,
+}
+
+/// Memory for a view set's lazy DFA: a union of many patterns visits more states than one pattern.
+const VIEW_SET_CACHE_BYTES: usize = 16 << 20;
+const VIEW_SET_SIZE_LIMIT: usize = 16 << 20;
+
+impl ViewSet {
+    /// The set of `view`'s rules, or `None` when fewer than two rules read it (a set of one saves nothing).
+    fn new(view: View, rules: &[CompiledRule]) -> Result<Option<Self>, WafError> {
+        let members: Vec<usize> = (0..rules.len()).filter(|&i| rules[i].view == view).collect();
+        if members.len() < 2 {
+            return Ok(None);
+        }
+        let sources: Vec<&str> = members.iter().map(|&i| rules[i].regex.as_str()).collect();
+        let set = MultiPattern::new(&sources, VIEW_SET_SIZE_LIMIT, VIEW_SET_CACHE_BYTES).map_err(|reason| {
+            WafError::Pattern {
+                id: format!("(the {view:?} view's set)"),
+                reason,
+            }
+        })?;
+        Ok(Some(Self {
+            view,
+            set,
+            rules: members,
+        }))
+    }
+
+    /// Marks in `ruled_out` the rules `candidate` names whose pattern matches nowhere in `haystack`, when
+    /// there are at least two: one pass of the set then replaces two or more whole-view searches (for one,
+    /// the rule's own search is no slower and stops at its match).
+    fn rule_out(&self, haystack: &[u8], candidate: impl Fn(usize) -> bool, ruled_out: &mut [bool]) {
+        if self.rules.iter().filter(|&&i| candidate(i)).count() < 2 {
+            return;
+        }
+        let mut matches = vec![false; self.rules.len()];
+        if let Some(matched) = self.set.matching(haystack) {
+            for pattern in matched.iter() {
+                if let Some(slot) = matches.get_mut(pattern.as_usize()) {
+                    *slot = true;
+                }
+            }
+        }
+        for (&index, matches) in self.rules.iter().zip(&matches) {
+            if candidate(index)
+                && !matches
+                && let Some(out) = ruled_out.get_mut(index)
+            {
+                *out = true;
+            }
+        }
     }
 }
 

@@ -2,12 +2,12 @@
 //! built-in one, and compiling every pattern into one multi-pattern automaton so a view is scanned in a single pass.
 
 use regex::bytes::{Regex, RegexBuilder};
-use regex_automata::{MatchKind, meta, util::syntax};
 use serde::Deserialize;
 
 use super::InjectionError;
 use crate::Severity;
 use crate::normalize::Evasion;
+use crate::pattern_set::MultiPattern;
 
 /// The built-in rule file, compiled in.
 pub(super) const BUILTIN_RULES: &str = include_str!("../../rules/injection.yaml");
@@ -149,10 +149,8 @@ impl CompiledRule {
 #[derive(Debug)]
 pub(super) struct CompiledRules {
     pub rules: Vec<CompiledRule>,
-    /// All patterns as one automaton (`None` without patterns), built without a literal prefilter: the
-    /// rules' many leading words make one that finds a candidate every few bytes of ordinary prose, and
-    /// verifying each costs more than the automaton's own single pass.
-    pub set: Option<meta::Regex>,
+    /// All patterns as one automaton (`None` without patterns).
+    pub set: Option<MultiPattern>,
     /// For each pattern of the set: (rule index, pattern index within the rule).
     pub owners: Vec<(usize, usize)>,
 }
@@ -203,19 +201,12 @@ pub(super) fn compile(raw: &[RawRule]) -> Result<CompiledRules, InjectionError> 
     let set = if sources.is_empty() {
         None
     } else {
-        let config = meta::Config::new()
-            .match_kind(MatchKind::All)
-            .utf8_empty(false)
-            .auto_prefilter(false)
-            .nfa_size_limit(Some(COMPILED_SIZE_LIMIT.saturating_mul(4)))
-            .hybrid_cache_capacity(DFA_CACHE_BYTES);
-        let set = meta::Builder::new()
-            .configure(config)
-            .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .build_many(&sources)
-            .map_err(|e| InjectionError::Pattern {
-                rule: "(set)".to_owned(),
-                message: e.to_string(),
+        let set =
+            MultiPattern::new(&sources, COMPILED_SIZE_LIMIT.saturating_mul(4), DFA_CACHE_BYTES).map_err(|message| {
+                InjectionError::Pattern {
+                    rule: "(set)".to_owned(),
+                    message,
+                }
             })?;
         Some(set)
     };

@@ -363,3 +363,70 @@ proptest! {
         }
     }
 }
+
+/// Whether each view's set names exactly the rules whose own regex matches that view of `text`.
+fn view_sets_agree_on(waf: &WafRules, text: &str) -> Result<(), String> {
+    let decoded = Decoded::new(text);
+    for set in &waf.view_sets {
+        let haystack = match set.view {
+            View::Decoded => decoded.bytes.clone(),
+            View::Sql => rules::strip_sql_comments(&decoded.bytes).0,
+            View::Shell => rules::shell_words(&decoded.bytes).0,
+        };
+        let named: Vec<usize> = set
+            .set
+            .matching(&haystack)
+            .map(|m| m.iter().map(|p| set.rules[p.as_usize()]).collect())
+            .unwrap_or_default();
+        let matching: Vec<usize> = set
+            .rules
+            .iter()
+            .copied()
+            .filter(|&i| waf.rules[i].regex.is_match(&haystack))
+            .collect();
+        if named != matching {
+            return Err(format!(
+                "{:?} view of {text:?}: set {named:?}, regexes {matching:?}",
+                set.view
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn all_case_texts() -> Vec<String> {
+    let cases = cases();
+    let mut texts = cases.benign;
+    for case in cases.rules.into_values() {
+        texts.extend(case.hit);
+        texts.extend(case.miss);
+    }
+    texts
+}
+
+#[test]
+fn view_sets_name_what_each_rule_finds_on_every_case() {
+    let waf = rules();
+    assert_eq!(waf.view_sets.len(), 3, "a set per view");
+    let texts = all_case_texts();
+    assert!(texts.len() > 200);
+    let failures: Vec<String> = texts.iter().filter_map(|t| view_sets_agree_on(&waf, t).err()).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    /// The same on texts joined from several cases, where one rule's match may sit beside another's.
+    #[test]
+    fn view_sets_name_what_each_rule_finds_on_joined_cases(
+        picks in proptest::collection::vec((any::<proptest::sample::Index>(), 0usize..4), 1..5),
+    ) {
+        static WAF: std::sync::LazyLock<WafRules> = std::sync::LazyLock::new(rules);
+        static TEXTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(all_case_texts);
+        let text: String = picks
+            .iter()
+            .map(|(index, glue)| format!("{}{}", index.get(&TEXTS), [" ", "\n", "; ", ""][*glue]))
+            .collect();
+        prop_assert!(view_sets_agree_on(&WAF, &text).is_ok(), "{:?}", view_sets_agree_on(&WAF, &text));
+    }
+}
