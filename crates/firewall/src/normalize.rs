@@ -158,7 +158,7 @@ pub fn normalize(text: &str) -> Normalized {
 /// The primary view of `text` with its offset map.
 fn fold_text(text: &str, evasion: &mut Evasion) -> (String, Vec<u32>) {
     let fast = if text.is_ascii() {
-        fold::fold_ascii_text(text)
+        fold::fold_ascii_text(text, evasion)
     } else {
         fold::fold_plain_text(text, evasion)
     };

@@ -5,6 +5,9 @@
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 use super::Evasion;
+use spaced::{fold_ascii_spaced, has_spaced_letters, join_spaced_letters};
+
+mod spaced;
 
 /// Marks a character dropped by the second pass. Pass one never emits NUL (it drops C0 controls), so the
 /// marker cannot collide with text.
@@ -240,55 +243,10 @@ fn fold_homoglyphs(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasi
     }
 }
 
-fn is_letter_separator(c: char) -> bool {
-    matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '+' | '/' | ',')
-}
-
-/// Joins runs of at least four single letters separated by one separator each. Two or three spaces
-/// inside a run mark a word break and are kept (collapsed to one later).
-fn join_spaced_letters(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasion) {
-    let alnum = |k: usize| word.get(k).copied().unwrap_or(false);
-    let single = |k: usize| alnum(k) && (k == 0 || !alnum(k - 1)) && !alnum(k + 1);
-    let mut i = 0;
-    while i < chars.len() {
-        if !single(i) {
-            i += 1;
-            continue;
-        }
-        let (mut last, mut letters) = (i, 1usize);
-        loop {
-            let next = last + 1;
-            let Some(&(sep, _)) = chars.get(next) else { break };
-            if is_letter_separator(sep) && single(next + 1) {
-                last = next + 1;
-            } else if sep == ' ' {
-                let spaces = chars[next..].iter().take(4).take_while(|(c, _)| *c == ' ').count();
-                if (2..=3).contains(&spaces) && single(next + spaces) {
-                    last = next + spaces;
-                } else {
-                    break;
-                }
-            } else {
-                break;
-            }
-            letters += 1;
-        }
-        if letters >= 4 {
-            evasion.spaced_runs += 1;
-            for (m, slot) in chars.iter_mut().enumerate().take(last).skip(i + 1) {
-                if !alnum(m) && alnum(m - 1) && alnum(m + 1) {
-                    slot.0 = DROPPED;
-                }
-            }
-        }
-        i = last + 1;
-    }
-}
-
 /// The primary view of an ASCII text, mostly sixteen bytes at a time (most prompts are ASCII, and the
-/// general path costs several passes over a `(char, offset)` vector). Returns `None` when the text has
-/// spaced-out letters, which the general path joins, or is too long for `u32` offsets.
-pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
+/// general path costs several passes over a `(char, offset)` vector). Returns `None` when the text is too
+/// long for `u32` offsets. Spaced-out letters, rare in prose, send the text down a slower path.
+pub(super) fn fold_ascii_text(text: &str, evasion: &mut Evasion) -> Option<(String, Vec<u32>)> {
     let bytes = text.as_bytes();
     // Offsets are `u32`: a longer text takes the general path, which saturates them.
     u32::try_from(bytes.len()).ok()?;
@@ -320,7 +278,7 @@ pub(super) fn fold_ascii_text(text: &str) -> Option<(String, Vec<u32>)> {
         i += 16;
     }
     if has_spaced_letters(&out) {
-        return None;
+        return Some(fold_ascii_spaced(bytes, evasion));
     }
     String::from_utf8(out).ok().map(|text| (text, starts))
 }
@@ -595,41 +553,6 @@ fn graphic_bytes(x: u128) -> u128 {
 /// The whitespace bytes the primary view turns into a space.
 fn whitespace_bytes(x: u128) -> u128 {
     in_range(x, b'\t', 0x0D) | in_range(x, b' ', b' ')
-}
-
-/// Whether four single letters follow each other one separator apart ("i g n o"), the shape
-/// `join_spaced_letters` looks for: single-letter words starting at `p`, `p + 2`, `p + 4` and `p + 6`.
-fn has_spaced_letters(bytes: &[u8]) -> bool {
-    // Sixteen bytes at a time, one word behind the loads: a byte's right neighbour is in the next word.
-    let mut words = bytes
-        .chunks(16)
-        .map(|chunk| alnum_bytes(u128::from_le_bytes(sixteen(chunk))));
-    let (mut previous, mut current) = (0, words.next().unwrap_or(0));
-    let mut previous_single = 0u128;
-    loop {
-        let next = words.next();
-        let following = next.unwrap_or(0);
-        let left = (current << 8) | (previous >> 120);
-        let right = (current >> 8) | (following << 120);
-        let single = current & !left & !right;
-        // A run starting in the previous word may end in this one.
-        if previous_single != 0 {
-            let at = |k: u32| (previous_single >> (16 * k)) | (single << (128 - 16 * k));
-            if previous_single & at(1) & at(2) & at(3) != 0 {
-                return true;
-            }
-        }
-        let Some(next) = next else {
-            return single & (single >> 16) & (single >> 32) & (single >> 48) != 0;
-        };
-        (previous, current, previous_single) = (current, next, single);
-    }
-}
-
-/// ASCII alphanumeric bytes.
-fn alnum_bytes(x: u128) -> u128 {
-    // `| 0x20` maps upper- to lowercase and no other byte into `a..=z`.
-    in_range(x, b'0', b'9') | in_range(x | (ONES * 0x20), b'a', b'z')
 }
 
 /// Writes the folded characters as text, dropping marked characters and collapsing space runs, and
