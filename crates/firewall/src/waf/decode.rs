@@ -41,7 +41,8 @@ pub(crate) struct Decoded {
 
 impl Decoded {
     pub fn new(text: &str) -> Self {
-        if !needs_round(text.as_bytes()) {
+        // The text as sent is valid UTF-8; a later round's input is checked once, not per character.
+        if !needs_round(text.as_bytes(), true) {
             // Nothing to decode: lowercase and mark line breaks in one copy.
             let bytes = text
                 .as_bytes()
@@ -59,12 +60,13 @@ impl Decoded {
         }
         let marked = mark_line_breaks(text.as_bytes());
         let raw: &[u8] = &marked;
-        let (mut bytes, mut map) = decode_round(raw);
+        let (mut bytes, mut map) = decode_round(raw, true);
         for _ in 1..MAX_ROUNDS {
-            if !needs_round(&bytes) {
+            let utf8 = std::str::from_utf8(&bytes).is_ok();
+            if !needs_round(&bytes, utf8) {
                 break;
             }
-            let (next, next_map) = decode_round(&bytes);
+            let (next, next_map) = decode_round(&bytes, utf8);
             map = next_map
                 .iter()
                 .map(|&i| map.get(i as usize).copied().unwrap_or(offset(raw.len())))
@@ -100,10 +102,10 @@ fn offset(i: usize) -> u32 {
 }
 
 /// Whether a decoding round would change anything: one cheap pass, so plain text (ASCII or not) skips
-/// the offset map entirely.
-fn needs_round(bytes: &[u8]) -> bool {
+/// the offset map entirely. `utf8` tells that `bytes` are valid UTF-8.
+fn needs_round(bytes: &[u8], utf8: bool) -> bool {
     let mut i = 0;
-    while let Some(at) = next_candidate(bytes, i) {
+    while let Some(at) = next_candidate(bytes, i, utf8) {
         i = at;
         let b = bytes[i];
         if b >= 0x80 {
@@ -136,47 +138,114 @@ fn needs_round(bytes: &[u8]) -> bool {
     false
 }
 
-/// Bytes a decoder starts at.
-fn is_candidate(b: u8) -> bool {
-    matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80
-}
-
-/// 1 for a byte a decoder starts at (`is_candidate` as branch-free comparisons, for `next_flagged`).
+/// 1 for a byte a decoder starts at, as branch-free comparisons (for `next_flagged`).
 fn candidate_flag(b: u8) -> u8 {
     u8::from(b == b'%') | u8::from(b == b'&') | u8::from(b == b'\\') | u8::from(b == 0) | (b >> 7)
 }
 
-/// The next byte at or after `i` that a decoder starts at. Candidates come in clusters (a UTF-8
-/// sequence, an escape), so the next few bytes are looked at one by one; then blocks of 32 bytes
-/// without one are skipped: most of a text is plain ASCII.
+/// The next byte at or after `i` that a decoder starts at, stepping over valid characters no decoder
+/// changes (`utf8`: `bytes` are valid UTF-8 and `i` is a character boundary).
 #[inline]
-fn next_candidate(bytes: &[u8], i: usize) -> Option<usize> {
-    // In a non-ASCII text the next byte usually is one, and this is called once per character.
-    match bytes.get(i) {
-        None => None,
-        Some(&b) if is_candidate(b) => Some(i),
-        Some(_) => next_candidate_after(bytes, i + 1),
+fn next_candidate(bytes: &[u8], mut i: usize, utf8: bool) -> Option<usize> {
+    loop {
+        let at = if utf8 {
+            next_flagged_near(bytes, i, utf8_candidate_flag)
+        } else {
+            next_flagged_near(bytes, i, candidate_flag)
+        }?;
+        match bytes.get(at..).and_then(|rest| plain_char(rest, utf8)) {
+            Some(len) => i = at + len,
+            None => return Some(at),
+        }
     }
 }
 
-fn next_candidate_after(bytes: &[u8], i: usize) -> Option<usize> {
-    if let Some(k) = bytes.get(i..)?.iter().take(8).position(|&b| is_candidate(b)) {
-        return Some(i + k);
+/// `candidate_flag` for valid UTF-8: of the bytes from 0x80 up, only the first bytes of the sequences
+/// [`plain_char`] looks at more closely; every other character is plain.
+fn utf8_candidate_flag(b: u8) -> u8 {
+    u8::from(b == b'%')
+        | u8::from(b == b'&')
+        | u8::from(b == b'\\')
+        | u8::from(b == 0)
+        | u8::from(b == 0xc2)
+        | u8::from(b == 0xca)
+        | u8::from(b == 0xcb)
+        | u8::from(b == 0xe2)
+        | u8::from(b == 0xe3)
+        | u8::from(b == 0xee)
+        | u8::from(b == 0xef)
+}
+
+/// The next byte at or after `i` that `flag` marks. Candidates come in clusters (an escape, a word of
+/// another script), so the next few bytes are looked at one by one before whole blocks are skipped.
+#[inline(always)]
+fn next_flagged_near(bytes: &[u8], i: usize, flag: impl Fn(u8) -> u8) -> Option<usize> {
+    match bytes.get(i..)?.iter().take(9).position(|&b| flag(b) != 0) {
+        Some(k) => Some(i + k),
+        None => super::next_flagged(bytes, i + 9, flag),
     }
-    super::next_flagged(bytes, i + 8, candidate_flag)
+}
+
+/// The length of the valid character at the start of `rest` when no decoder changes it: [`fold_char`]
+/// leaves it as it is and it is no overlong form (those are not valid UTF-8). Judged by its first bytes
+/// against where the characters `fold_char` maps live (U+00A0 and U+00AD; U+02BC..U+02C3;
+/// U+2000..U+207F, U+2200..U+223F and U+2480..U+24FF; U+3000; U+E000 and up), so that the letters
+/// of most scripts, CJK punctuation and symbols are copied with the plain ASCII around them instead of
+/// being decoded one by one. `None` may also mean "look closer": the decoder then decides. `utf8` tells
+/// that `rest` is valid UTF-8 starting at a character, so the first byte gives the length.
+fn plain_char(rest: &[u8], utf8: bool) -> Option<usize> {
+    let (&lead, second) = (rest.first()?, rest.get(1).copied());
+    if lead < 0x80 {
+        return None;
+    }
+    let may_fold = match lead {
+        0xc2 => matches!(second, Some(0xa0 | 0xad)),
+        0xca | 0xcb | 0xee | 0xef => true,
+        0xe2 => matches!(second, Some(0x80 | 0x81 | 0x88 | 0x92 | 0x93)),
+        0xe3 => second == Some(0x80) && rest.get(2) == Some(&0x80),
+        _ => false,
+    };
+    match (may_fold, utf8) {
+        (true, _) => None,
+        (false, true) => utf8_len(lead),
+        (false, false) => valid_char(rest).map(|(_, len)| len),
+    }
+}
+
+/// The length of a UTF-8 sequence of two to four bytes from its first byte; `None` for other bytes.
+fn utf8_len(lead: u8) -> Option<usize> {
+    match lead {
+        0xc2..=0xdf => Some(2),
+        0xe0..=0xef => Some(3),
+        0xf0..=0xf4 => Some(4),
+        _ => None,
+    }
 }
 
 /// One round over the bytes; returns the output and, per output byte, the input offset it came from.
-fn decode_round(input: &[u8]) -> (Vec<u8>, Vec<u32>) {
+/// `utf8` tells that `input` is valid UTF-8.
+fn decode_round(input: &[u8], utf8: bool) -> (Vec<u8>, Vec<u32>) {
     let mut out = Vec::with_capacity(input.len());
     let mut map = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
         // Bytes no decoder starts at are copied as a run: most of a text, even a non-ASCII one.
-        let run = next_candidate(input, i).unwrap_or(input.len()) - i;
+        let run = next_candidate(input, i, utf8).unwrap_or(input.len()) - i;
         if run > 0 {
-            out.extend_from_slice(&input[i..i + run]);
-            map.extend(offset(i)..offset(i + run));
+            let copied = &input[i..i + run];
+            out.extend_from_slice(copied);
+            if copied.is_ascii() {
+                map.extend(offset(i)..offset(i + run));
+            } else {
+                // Every byte of a character copied whole maps to where it starts, as when it is decoded.
+                let mut start = offset(i);
+                map.extend(copied.iter().zip(i..).map(|(&b, at)| {
+                    if b & 0xc0 != 0x80 {
+                        start = offset(at);
+                    }
+                    start
+                }));
+            }
             i += run;
             continue;
         }
@@ -369,12 +438,7 @@ fn non_ascii(rest: &[u8]) -> (Produced, usize) {
 
 /// The valid UTF-8 character of two to four bytes at the start of `rest`, and its length.
 fn valid_char(rest: &[u8]) -> Option<(char, usize)> {
-    let len = match rest.first()? {
-        0xc2..=0xdf => 2,
-        0xe0..=0xef => 3,
-        0xf0..=0xf4 => 4,
-        _ => return None,
-    };
+    let len = utf8_len(*rest.first()?)?;
     let c = rest
         .get(..len)
         .and_then(|s| std::str::from_utf8(s).ok())
@@ -408,5 +472,73 @@ fn fold_char(c: char) -> Produced {
         Some(f) if f.is_ascii() => Produced::Byte(f as u8),
         Some(f) => Produced::Char(f),
         None => Produced::Char(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decoded, Produced, fold_char, plain_char, utf8_candidate_flag};
+    use proptest::prelude::*;
+
+    /// Every character `plain_char` steps over is one the decoder would leave as it is, over all of Unicode.
+    #[test]
+    fn plain_characters_are_the_ones_no_decoder_changes() {
+        let mut stepped_over = 0;
+        for c in (0x80..=0x10_FFFF).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let encoded = c.encode_utf8(&mut buf).as_bytes();
+            let Some(len) = plain_char(encoded, false) else {
+                assert_eq!(plain_char(encoded, true), None, "{c:?}");
+                assert_ne!(utf8_candidate_flag(encoded[0]), 0, "{c:?} is skipped but folds");
+                continue;
+            };
+            stepped_over += 1;
+            // What the valid-UTF-8 scan never stops at must be plain.
+            if utf8_candidate_flag(encoded[0]) == 0 {
+                assert!(plain_char(encoded, true).is_some(), "{c:?}");
+            }
+            assert_eq!(len, c.len_utf8(), "{c:?}");
+            assert_eq!(plain_char(encoded, true), Some(len), "{c:?}");
+            assert!(matches!(fold_char(c), Produced::Char(f) if f == c), "{c:?} folds");
+        }
+        // Most of Unicode is stepped over; the test would pass vacuously otherwise.
+        assert!(stepped_over > 1_000_000, "{stepped_over}");
+    }
+
+    /// Invalid UTF-8 and overlong forms are never stepped over: the decoder reads them.
+    #[test]
+    fn invalid_and_overlong_bytes_are_decoded() {
+        for bytes in [
+            &[0xc0, 0xae][..],
+            &[0xc1, 0x81],
+            &[0xe0, 0x80, 0xae],
+            &[0x80],
+            &[0xe4, 0xb8],
+            &[0xff],
+        ] {
+            assert_eq!(plain_char(bytes, false), None, "{bytes:x?}");
+        }
+    }
+
+    proptest! {
+        /// Each decoded byte maps to where a character or an escape starts in the text as sent, also when
+        /// characters copied whole sit between decoded ones.
+        #[test]
+        fn decoded_bytes_map_to_character_starts(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "Ж", "中", "，", "’", "%41", "&lt;", "\\u0041", "é", "\u{a0}", "\u{ff21}", "😀", "\n", " "]),
+                0..40,
+            ),
+        ) {
+            let text = pieces.concat();
+            let decoded = Decoded::new(&text);
+            for &at in &decoded.map {
+                prop_assert!(text.is_char_boundary(at as usize), "{at} in {text:?}");
+            }
+            for i in 0..decoded.bytes.len() {
+                let (start, end) = decoded.source_span(i, i + 1);
+                prop_assert!(start <= end && end <= text.len());
+            }
+        }
     }
 }
