@@ -125,17 +125,6 @@ impl WafRules {
                 keyword_rules[slot].push(index);
             }
         }
-        // Leftmost-longest, non-overlapping search keeps the automaton's prefilter (overlapping search
-        // cannot use one and was most of a benign scan). A keyword found inside a longer one is then not
-        // reported, so the longer one wakes the shorter one's rules too.
-        for (outer, word) in words.iter().enumerate() {
-            for (inner, other) in words.iter().enumerate() {
-                if inner != outer && word.contains(other.as_str()) {
-                    let extra = keyword_rules[inner].clone();
-                    keyword_rules[outer].extend(extra);
-                }
-            }
-        }
         for list in &mut keyword_rules {
             list.sort_unstable();
             list.dedup();
@@ -147,8 +136,11 @@ impl WafRules {
             .into_iter()
             .flatten()
             .collect();
+        // Every occurrence, overlapping ones included: a non-overlapping search lets one keyword hide
+        // another that shares bytes with it (`{$` hid the `${` of `{${phpinfo()}}`, `/private/` the `/var/`
+        // of `/private/var/log`), and the rule only that one wakes never ran.
         let keywords = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| WafError::Keywords(e.to_string()))?;
@@ -197,7 +189,7 @@ impl WafRules {
                 }
             }
         }
-        for hit in self.keywords.find_iter(&decoded.bytes) {
+        for hit in self.keywords.find_overlapping_iter(&decoded.bytes) {
             for &index in &self.keyword_rules[hit.pattern().as_usize()] {
                 wanted[index] = true;
                 full[index] = true;
