@@ -558,14 +558,15 @@ fn whitespace_bytes(x: u128) -> u128 {
 /// Writes the folded characters as text, dropping marked characters and collapsing space runs, and
 /// records for every output byte the original offset it came from.
 pub(super) fn emit(chars: &[(char, u32)], text: &mut String, starts: &mut Vec<u32>) {
-    let mut buf = [0u8; 4];
+    // Whether the text so far is empty or ends with a space, kept as it changes.
+    let mut after_space = text.is_empty() || text.ends_with(' ');
     for &(c, at) in chars {
-        if c == DROPPED || (c == ' ' && (text.is_empty() || text.ends_with(' '))) {
+        if c == DROPPED || (c == ' ' && after_space) {
             continue;
         }
-        let encoded = c.encode_utf8(&mut buf);
-        text.push_str(encoded);
-        starts.extend(std::iter::repeat_n(at, encoded.len()));
+        after_space = c == ' ';
+        text.push(c);
+        starts.extend(std::iter::repeat_n(at, c.len_utf8()));
     }
 }
 
