@@ -135,6 +135,9 @@ pub struct RawVault {
     pub credential_rotation: Option<warden_vault::RawRotationConfig>,
     /// Warden-driven rotation of `database` secrets on PostgreSQL; absent: off.
     pub database_rotation: Option<RawDatabaseRotation>,
+    /// How long the original of a firewall token is kept after a scan last issued the token; absent:
+    /// until erased.
+    pub token_retention: Option<Seconds>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +156,8 @@ pub struct VaultConfig {
     pub rotation: warden_vault::RotationPolicy,
     /// `None`: Warden does not rotate database credentials itself.
     pub database_rotation: Option<DatabaseRotation>,
+    /// `None`: firewall token originals are kept until erased.
+    pub token_retention: Option<Seconds>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -375,6 +380,10 @@ impl Config {
             .database_rotation
             .map(|raw| database_rotation(raw, overrides.db_rotation_url))
             .transpose()?;
+        let token_retention = raw.vault.token_retention;
+        if token_retention.is_some_and(|r| r.get() == 0) {
+            return Err(invalid("vault.token_retention", "must be longer than 0 seconds"));
+        }
         let rate_limits = rate_limits::resolve(raw.rate_limits, overrides.redis_url)?;
         Ok(Config {
             data_dir: data_dir.to_path_buf(),
@@ -392,6 +401,7 @@ impl Config {
                 keep_versions,
                 rotation: rotation_policy,
                 database_rotation,
+                token_retention,
             },
             log_level: overrides
                 .log_level

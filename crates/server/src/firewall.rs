@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use warden_core::{Entropy, MasterKey, Sealed, StoreError, Timestamp};
+use warden_core::{AuditEvent, AuditOutcome, Entropy, MasterKey, Sealed, StoreError, Timestamp};
 use warden_firewall::dlp::{Entity, Token, TokenKey, TokenVault, VaultFailure};
 use warden_firewall::{Direction, ScanError, ScanOutcome, ScanRequest, Scanner};
 use warden_store::{FirewallKeysRecord, Store, TokenRecord};
@@ -251,6 +251,47 @@ pub fn tokens_in(text: &str) -> Vec<Token> {
     found
 }
 
+/// Whether `record` was last issued longer ago than `vault.token_retention`.
+fn expired(state: &AppState, record: &TokenRecord) -> bool {
+    state
+        .config
+        .vault
+        .token_retention
+        .is_some_and(|retention| record.created_at.plus(retention.get()) <= state.now())
+}
+
+/// Erases the originals of tokens last issued longer ago than `vault.token_retention`; how many.
+pub async fn purge_expired_tokens(state: &AppState) -> Result<u64, ApiError> {
+    let Some(retention) = state.config.vault.token_retention else {
+        return Ok(0);
+    };
+    // A record issued exactly `retention` ago is expired too (see `expired`).
+    let now = state.now();
+    let cutoff = now.minus(retention.get()).plus(1);
+    let count = state.store.delete_tokens_issued_before(cutoff).await?;
+    // The erasure is done before it is recorded: a failed record leaves the originals gone, which is
+    // what retention promised; the next purge finds nothing to record.
+    if count > 0 {
+        let event = AuditEvent::new(now, "firewall.token.purge", "vault", AuditOutcome::Success)
+            .detail("erased", count)
+            .detail("retention_seconds", retention.get());
+        state.audit(event).await?;
+    }
+    Ok(count)
+}
+
+/// The token of `value` as an entity of kind `entity`: what a scan that found it issued (or would
+/// issue), so an original can be erased by value without Warden keeping any index of values.
+pub fn token_of(state: &AppState, entity: Entity, value: &str) -> Token {
+    Token::keyed(&state.token_keys.id_key, entity, value)
+}
+
+/// Erases `token` and its original; whether there was one. Scanning the same value again issues the
+/// same token anew.
+pub async fn erase(state: &AppState, token: &Token) -> Result<bool, ApiError> {
+    Ok(state.store.delete_token(token.as_str()).await?)
+}
+
 /// What a detokenization did.
 #[derive(Debug)]
 pub struct Revealed {
@@ -277,6 +318,10 @@ pub async fn detokenize(
         let Some(record) = state.store.token(token.as_str()).await? else {
             continue;
         };
+        if expired(state, &record) {
+            // Past retention and not yet purged: as good as erased.
+            continue;
+        }
         let original = state.token_keys.open_original(&record).ok_or_else(|| {
             ApiError::Integrity(format!(
                 "the stored original of `{}` failed its integrity check",

@@ -24,7 +24,7 @@ use crate::routes::{agents, auth, authorize, credentials, firewall, grants, ledg
         ledger::checkpoint, ledger::sign_checkpoint, ledger::checkpoints, ledger::verifier_key, ledger::inclusion,
         ledger::consistency, ledger::entries, ledger::entry,
         crate::routes::witness::add_checkpoint, crate::routes::witness::verifier_key,
-        firewall::scan, firewall::detokenize,
+        firewall::scan, firewall::detokenize, firewall::erase,
     ),
     tags((name = "agents"), (name = "credentials"), (name = "auth"), (name = "policy"), (name = "vault"), (name = "ledger"), (name = "firewall"), (name = "ops"))
 )]

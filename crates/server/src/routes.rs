@@ -86,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/witness/verifier-key", get(witness::verifier_key))
         .route("/v1/scan", post(firewall::scan))
         .route("/v1/detokenize", post(firewall::detokenize))
+        .route("/v1/tokens/erase", post(firewall::erase))
         .route("/v1/events", get(ops::events))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

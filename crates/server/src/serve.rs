@@ -241,6 +241,11 @@ async fn housekeeping(state: AppState) {
         let purged = state.store.purge_expired(now).await;
         let _ = state.store.purge_challenges(now).await;
         let _ = state.store.purge_grants(now.minus(ENDED_GRANT_RETENTION)).await;
+        match crate::firewall::purge_expired_tokens(&state).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "firewall token originals past their retention erased"),
+            Err(error) => tracing::warn!(%error, "could not purge expired firewall tokens"),
+        }
         if let Err(error) = crate::routes::secrets::note_due_rotations(&state).await {
             tracing::warn!(%error, "could not check secrets for due rotations");
         }

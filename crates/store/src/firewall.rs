@@ -13,8 +13,9 @@ pub struct TokenRecord {
     /// The entity's name (`card_number`, `email`, …).
     pub entity: String,
     pub sealed: Vec<u8>,
+    /// When a scan last issued the token: retention counts from here.
     pub created_at: Timestamp,
-    /// The agent (or `admin`) whose scan issued the token first.
+    /// The agent (or `admin`) whose scan issued the token last.
     pub created_by: String,
 }
 
@@ -70,8 +71,9 @@ impl Store {
         Ok(crate::columns::affected(&result))
     }
 
-    /// Stores `tokens` in one durable transaction. A token already stored keeps its first record: token
-    /// ids are derived from their originals, so a second record would say the same thing.
+    /// Stores `tokens` in one durable transaction. A token already stored keeps its sealed original
+    /// (token ids are derived from their originals, so it says the same thing) and takes the new issue
+    /// time and issuer: a token shown again is kept as long as a fresh one.
     pub async fn put_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
         if tokens.is_empty() {
             return Ok(());
@@ -80,7 +82,8 @@ impl Store {
         for record in tokens {
             sqlx::query(
                 "INSERT INTO firewall_tokens (token, entity, sealed, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token) DO UPDATE \
+                 SET created_at = excluded.created_at, created_by = excluded.created_by",
             )
             .bind(record.token.as_str())
             .bind(record.entity.as_str())
@@ -92,6 +95,26 @@ impl Store {
             .map_err(error::during("store firewall tokens"))?;
         }
         tx.commit().await.map_err(error::during("store firewall tokens"))
+    }
+
+    /// Erases `token` and its sealed original; whether there was one.
+    pub async fn delete_token(&self, token: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM firewall_tokens WHERE token = $1")
+            .bind(token)
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("erase a firewall token"))?;
+        Ok(crate::columns::affected(&result) > 0)
+    }
+
+    /// Erases every token last issued before `cutoff` (the retention purge); how many.
+    pub async fn delete_tokens_issued_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM firewall_tokens WHERE created_at < $1")
+            .bind(cutoff.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(error::during("purge expired firewall tokens"))?;
+        Ok(crate::columns::affected(&result))
     }
 
     /// The stored record of `token`, if there is one.

@@ -35,6 +35,8 @@ mod agents;
 mod audit;
 #[path = "conformance/credentials.rs"]
 mod credentials;
+#[path = "conformance/firewall.rs"]
+mod firewall;
 #[path = "conformance/keys.rs"]
 mod keys;
 #[path = "conformance/ledger.rs"]
@@ -203,6 +205,7 @@ conformance! {
         migrations::migrate_twice_is_a_no_op,
         witness::witness_key_has_one_winner_and_reseals,
         witness::witnessed_state_moves_only_by_compare_and_set,
+        firewall::firewall_tokens_reissue_erase_and_purge,
     ],
     db: [
         audit::audit_events_survive_reopening,

@@ -1,6 +1,7 @@
-//! The content firewall's routes: `POST /v1/scan` for any authenticated caller, and `POST /v1/detokenize`
-//! for callers the policy lets reveal an entity's originals. Both are recorded in the ledger with what
-//! was found or revealed, never the text.
+//! The content firewall's routes: `POST /v1/scan` for any authenticated caller, `POST /v1/detokenize`
+//! for callers the policy lets reveal an entity's originals, and `POST /v1/tokens/erase` for the admin
+//! (a data subject's erasure request). All are recorded in the ledger with what was found, revealed or
+//! erased, never the text.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use warden_core::{AuditEvent, AuditOutcome};
-use warden_firewall::dlp::Entity;
+use warden_firewall::dlp::{Entity, Token};
 use warden_firewall::{Direction, Finding, Verdict};
 
 use crate::error::ApiError;
-use crate::extract::{AdminOrCaller, ApiJson, RequestId};
-use crate::firewall::{ScanInput, detokenize as reveal, scan as run_scan, tokens_in};
+use crate::extract::{Admin, AdminOrCaller, ApiJson, RequestId};
+use crate::firewall::{ScanInput, detokenize as reveal, erase as erase_token, scan as run_scan, token_of, tokens_in};
 use crate::routes::authorize::{engine_request, evaluate, live_grants, subject_of};
 use crate::state::AppState;
 
@@ -129,6 +130,71 @@ pub async fn detokenize(
         text: revealed.text,
         replaced: revealed.replaced,
         kept: revealed.kept,
+        ledger_index,
+    }))
+}
+
+/// Either a token, or an entity and the value a scan found (the token is derived from them).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseBody {
+    #[serde(default)]
+    pub token: Option<String>,
+    /// An entity name (`email`, `card_number`, …), with `value`.
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// The value exactly as it appeared in the scanned text (`4111 1111 1111 1111` and
+    /// `4111111111111111` are two values with two tokens).
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EraseView {
+    pub token: String,
+    /// Whether an original was stored and is now gone; `false` if there was none.
+    pub erased: bool,
+    pub ledger_index: u64,
+}
+
+#[utoipa::path(post, path = "/v1/tokens/erase", tag = "firewall", request_body = EraseBody,
+    responses((status = 200, body = EraseView), (status = 400), (status = 401), (status = 403)))]
+pub async fn erase(
+    State(state): State<AppState>,
+    _: Admin,
+    request_id: RequestId,
+    ApiJson(body): ApiJson<EraseBody>,
+) -> Result<Json<EraseView>, ApiError> {
+    let (token, by) = match (body.token, body.entity, body.value) {
+        (Some(token), None, None) => match Token::parse(&token) {
+            Some((parsed, len)) if len == token.len() => (parsed, "token"),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "token: not a Warden token (`tok_<entity>_<24 hex digits>`)",
+                ));
+            }
+        },
+        (None, Some(entity), Some(value)) => {
+            let entity = Entity::from_name(&entity)
+                .ok_or_else(|| ApiError::bad_request(format!("entity: `{entity}` is not a DLP entity")))?;
+            if value.is_empty() {
+                return Err(ApiError::bad_request("value: empty"));
+            }
+            (token_of(&state, entity, &value), "value")
+        }
+        _ => return Err(ApiError::bad_request("give either `token`, or `entity` and `value`")),
+    };
+    let erased = erase_token(&state, &token).await?;
+    let event = AuditEvent::new(state.now(), "firewall.token.erase", "admin", AuditOutcome::Success)
+        .detail("token", token.as_str())
+        .detail("entity", token.entity().name())
+        .detail("by", by)
+        .detail("erased", erased)
+        .request_id(Some(&request_id.0));
+    let ledger_index = state.audit(event).await?;
+    Ok(Json(EraseView {
+        token: token.as_str().to_owned(),
+        erased,
         ledger_index,
     }))
 }

@@ -426,3 +426,151 @@ async fn master_key_rotation_reseals_the_token_keys() {
     let stale = TokenKeys::load_or_create(&app.state.store, &old, now, &SystemEntropy).await;
     assert!(matches!(stale, Err(FirewallError::Keys)), "{stale:?}");
 }
+
+/// How many tokens of `text` the admin's detokenization replaced.
+async fn replaced(app: &TestApp, text: &str) -> Option<u64> {
+    let reply = app.post("/v1/detokenize", Some(ADMIN), json!({"text": text})).await;
+    reply.ok(StatusCode::OK)["replaced"].as_u64()
+}
+
+/// The token the first redacted text of `reply` shows for `prefix` (`"card "`).
+fn token_after(reply: &Value, prefix: &str) -> String {
+    let shown = reply["redacted"].as_str().unwrap_or_default();
+    let at = shown.find(prefix).map_or(0, |i| i + prefix.len());
+    shown[at..].split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn the_admin_erases_token_originals_by_token_or_by_value() {
+    on_each_store_with(with_firewall(TOKENIZE), async |app: &TestApp| {
+        let agent = agent_access(app, "support_3").await;
+        let reply = scan(
+            app,
+            &agent,
+            json!({"text": format!("card {CARD}"), "direction": "output"}),
+        )
+        .await;
+        let token = token_after(&reply, "card ");
+        assert!(token.starts_with("tok_card_number_"), "{reply}");
+        assert_eq!(replaced(app, &token).await, Some(1));
+
+        // Only the admin erases, and only with a well-formed request.
+        app.post("/v1/tokens/erase", Some(&agent), json!({"token": token}))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+        app.post("/v1/tokens/erase", None, json!({"token": token}))
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+        for bad in [
+            json!({}),
+            json!({"token": "tok_card_number_xyz"}),
+            json!({"token": format!("{token}extra")}),
+            json!({"token": token, "entity": "card_number", "value": CARD}),
+            json!({"entity": "card_number"}),
+            json!({"entity": "shoe_size", "value": "44"}),
+            json!({"entity": "card_number", "value": ""}),
+        ] {
+            app.post("/v1/tokens/erase", Some(ADMIN), bad.clone())
+                .await
+                .problem(StatusCode::BAD_REQUEST);
+        }
+        assert_eq!(replaced(app, &token).await, Some(1), "a refused request erased nothing");
+
+        // By token: gone, and a second erasure finds nothing.
+        let erased = app
+            .post("/v1/tokens/erase", Some(ADMIN), json!({"token": token}))
+            .await
+            .ok(StatusCode::OK)
+            .clone();
+        assert_eq!(
+            (erased["token"].as_str(), erased["erased"].as_bool()),
+            (Some(token.as_str()), Some(true))
+        );
+        assert_eq!(replaced(app, &token).await, Some(0));
+        let again = app.post("/v1/tokens/erase", Some(ADMIN), json!({"token": token})).await;
+        assert_eq!(again.ok(StatusCode::OK)["erased"], false);
+
+        // Scanned again, the same value gets the same token, stored anew; erased by value, it goes.
+        let rescan = scan(
+            app,
+            &agent,
+            json!({"text": format!("card {CARD}"), "direction": "output"}),
+        )
+        .await;
+        assert_eq!(token_after(&rescan, "card "), token);
+        assert_eq!(replaced(app, &token).await, Some(1));
+        let by_value = app
+            .post(
+                "/v1/tokens/erase",
+                Some(ADMIN),
+                json!({"entity": "card_number", "value": CARD}),
+            )
+            .await
+            .ok(StatusCode::OK)
+            .clone();
+        assert_eq!(
+            (by_value["token"].as_str(), by_value["erased"].as_bool()),
+            (Some(token.as_str()), Some(true))
+        );
+        assert_eq!(replaced(app, &token).await, Some(0));
+
+        // The ledger records each erasure by token, never the value.
+        let event = event_at(app, &by_value["ledger_index"]).await;
+        assert_eq!(event.action, "firewall.token.erase");
+        let ledger = ledger_text(app).await;
+        assert!(ledger.contains(&token) && !leaks_card(&ledger));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn token_originals_expire_after_the_retention_counted_from_the_last_issue() {
+    let configure = |config: &mut Config| {
+        with_firewall(TOKENIZE)(config);
+        config.vault.token_retention = Some(warden_core::Seconds::new(3600));
+    };
+    on_each_store_with(configure, async |app: &TestApp| {
+        let agent = agent_access(app, "support_4").await;
+        let text = json!({"text": format!("card {CARD}"), "direction": "output"});
+        let token = token_after(&scan(app, &agent, text.clone()).await, "card ");
+        app.advance(3000);
+        assert_eq!(replaced(app, &token).await, Some(1));
+        // Shown again at 3000 s: kept until 6600 s.
+        scan(app, &agent, text.clone()).await;
+        app.advance(3599);
+        assert_eq!(replaced(app, &token).await, Some(1));
+        assert_eq!(
+            warden_server::firewall::purge_expired_tokens(&app.state).await.ok(),
+            Some(0)
+        );
+        app.advance(1);
+        // Past retention: not revealed even before the purge runs, then purged and recorded.
+        assert_eq!(replaced(app, &token).await, Some(0));
+        assert_eq!(
+            warden_server::firewall::purge_expired_tokens(&app.state).await.ok(),
+            Some(1)
+        );
+        assert_eq!(app.state.store.token_count().await.ok(), Some(0));
+        let ledger = ledger_text(app).await;
+        assert!(ledger.contains("firewall.token.purge") && !leaks_card(&ledger));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_zero_token_retention_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let error = warden_server::config::parse("warden.yaml", "vault: {token_retention: 0}\n")
+        .map_err(|e| e.to_string())
+        .and_then(|raw| Config::resolve(raw, Default::default(), dir.path()).map_err(|e| e.to_string()))
+        .err()
+        .unwrap_or_default();
+    assert!(error.contains("vault.token_retention"), "{error}");
+    let fine = warden_server::config::parse("warden.yaml", "vault: {token_retention: 90d}\n")
+        .map_err(|e| e.to_string())
+        .and_then(|raw| Config::resolve(raw, Default::default(), dir.path()).map_err(|e| e.to_string()));
+    assert_eq!(
+        fine.ok().and_then(|c| c.vault.token_retention).map(|r| r.get()),
+        Some(90 * 86_400)
+    );
+}
