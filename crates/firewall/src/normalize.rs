@@ -27,6 +27,9 @@ pub struct Evasion {
     pub folded: u32,
     /// Runs of spaced-out letters joined into words.
     pub spaced_runs: u32,
+    /// Letters of another script (Greek, Cyrillic, Armenian, Hebrew, Arabic) that are no look-alike,
+    /// dropped from between two Latin letters ("ignΞore").
+    pub mixed_script: u32,
 }
 
 /// How a decoded view was encoded in the original.

@@ -56,6 +56,11 @@ fn fold_char(c: char, at: u32, in_flag: &mut bool, out: &mut Vec<(char, u32)>, e
         return;
     }
     *in_flag = c == BLACK_FLAG;
+    if is_arabic_mark(c) {
+        // Arabic vowel marks are optional in writing (most text has none): read as without them.
+        evasion.folded += 1;
+        return;
+    }
     if is_bidi_control(c) {
         evasion.bidi += 1;
         return;
@@ -129,6 +134,22 @@ fn tag_ascii(c: char) -> Option<Option<char>> {
     Some(char::from_u32(code - 0xE0000).filter(|a| a.is_ascii_graphic() || *a == ' '))
 }
 
+/// Arabic harakat, tanwin, shadda, sukun and the superscript alef.
+fn is_arabic_mark(c: char) -> bool {
+    matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}')
+}
+
+/// A letter of Greek, Cyrillic, Armenian, Hebrew or Arabic that is no look-alike of a Latin one: between
+/// two Latin letters it is noise inserted to break a word up ("ignΞore"), and is dropped. Other Latin
+/// letters (ß, ø, ł) are not, nor are scripts written without such mixing in mind (CJK).
+pub(super) fn is_foreign_letter(c: char) -> bool {
+    // Of the block's alphanumerics only the Arabic-Indic digits are no letters.
+    matches!(c, '\u{0370}'..='\u{06FF}')
+        && !matches!(c, '\u{0660}'..='\u{0669}' | '\u{06F0}'..='\u{06F9}')
+        && is_alphanumeric(c)
+        && homoglyph(c).is_none()
+}
+
 /// Bidirectional embedding, override and isolate controls: they reorder what a reader sees
 /// (Trojan Source), so they are dropped and counted.
 fn is_bidi_control(c: char) -> bool {
@@ -160,7 +181,7 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// The Latin letter a Cyrillic, Greek or other look-alike (already lowercased) is mistaken for.
-fn homoglyph(c: char) -> Option<char> {
+pub(super) fn homoglyph(c: char) -> Option<char> {
     Some(match c {
         'а' | 'α' | 'ɑ' => 'a',
         'в' | 'β' | 'ь' => 'b',
@@ -236,6 +257,17 @@ fn fold_homoglyphs(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasi
             for slot in &mut chars[start..end] {
                 if let Some(latin) = homoglyph(slot.0) {
                     slot.0 = latin;
+                }
+            }
+        }
+        {
+            for k in start + 1..end.saturating_sub(1) {
+                if is_foreign_letter(chars[k].0)
+                    && chars[k - 1].0.is_ascii_alphabetic()
+                    && chars[k + 1].0.is_ascii_alphabetic()
+                {
+                    chars[k].0 = DROPPED;
+                    evasion.mixed_script += 1;
                 }
             }
         }
@@ -375,7 +407,10 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
                     starts.push(at);
                     continue;
                 }
-                glyphs |= homoglyph(f).is_some();
+                // A foreign letter is dropped only after a Latin letter: an ASCII one (the last byte
+                // of `out`), or a look-alike, which sets `glyphs` itself.
+                glyphs |=
+                    homoglyph(f).is_some() || (out.last().is_some_and(u8::is_ascii_alphabetic) && is_foreign_letter(f));
                 shape.push(if is_alphanumeric(f) { b'a' } else { b' ' });
                 push_ascii(&mut view, &mut out);
                 view.push(f);
@@ -396,6 +431,7 @@ pub(super) fn fold_plain_text(text: &str, evasion: &mut Evasion) -> Option<(Stri
     evasion.bidi += undone.bidi;
     evasion.tag_chars += undone.tag_chars;
     evasion.folded += undone.folded;
+    evasion.mixed_script += undone.mixed_script;
     Some((text, starts))
 }
 
@@ -411,7 +447,7 @@ fn push_ascii(view: &mut String, ascii: &mut Vec<u8>) {
 
 /// [`fold_homoglyphs`] on an emitted view and its offsets: collapsing spaces neither joins nor splits
 /// words, and drops no letter, so words and letter counts are those of the general path. Only the words
-/// around non-ASCII look-alikes are looked at; the rest is copied as is.
+/// around non-ASCII look-alikes and foreign letters are looked at; the rest is copied as is.
 fn fold_view_homoglyphs(text: &str, starts: &[u32], evasion: &mut Evasion) -> (String, Vec<u32>) {
     let bytes = text.as_bytes();
     let (mut latin_letters, mut other_letters) = (0usize, 0usize);
@@ -427,13 +463,15 @@ fn fold_view_homoglyphs(text: &str, starts: &[u32], evasion: &mut Evasion) -> (S
     let mostly_latin = latin_letters > other_letters;
     let (mut out, mut new_starts) = (String::with_capacity(text.len()), Vec::with_capacity(starts.len()));
     let (mut copied, mut i) = (0, 0);
+    // A word's characters: (offset in the word, as written, after folding look-alikes).
+    let mut folded: Vec<(usize, char, char)> = Vec::new();
     // `i` is a character boundary; the bytes before the next non-ASCII one are ASCII.
     while let Some(offset) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b >= 0x80)) {
         let at = i + offset;
         let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
             break;
         };
-        if homoglyph(c).is_none() || !is_alphanumeric(c) {
+        if !(homoglyph(c).is_some() || is_foreign_letter(c)) || !is_alphanumeric(c) {
             i = at + c.len_utf8();
             continue;
         }
@@ -456,20 +494,31 @@ fn fold_view_homoglyphs(text: &str, starts: &[u32], evasion: &mut Evasion) -> (S
             glyphs += usize::from(homoglyph(d).is_some());
             letters += 1;
         }
-        if latin || (glyphs == letters && mostly_latin) {
-            if latin {
+        let fold = glyphs > 0 && (latin || (glyphs == letters && mostly_latin));
+        folded.clear();
+        folded.extend(
+            word.char_indices()
+                .map(|(k, d)| (k, d, if fold { homoglyph(d).unwrap_or(d) } else { d })),
+        );
+        let latin_at = |n: Option<usize>| n.and_then(|n| folded.get(n)).is_some_and(|f| f.2.is_ascii_alphabetic());
+        let dropped = |n: usize| is_foreign_letter(folded[n].2) && latin_at(n.checked_sub(1)) && latin_at(Some(n + 1));
+        if fold || (0..folded.len()).any(dropped) {
+            if fold && latin {
                 evasion.homoglyphs += 1;
             }
             out.push_str(text.get(copied..start).unwrap_or_default());
             new_starts.extend_from_slice(starts.get(copied..start).unwrap_or_default());
-            for (k, d) in word.char_indices() {
+            for (n, &(k, d, f)) in folded.iter().enumerate() {
+                if dropped(n) {
+                    evasion.mixed_script += 1;
+                    continue;
+                }
                 let from = starts.get(start + k..start + k + d.len_utf8()).unwrap_or_default();
-                if let Some(latin) = homoglyph(d) {
-                    out.push(latin);
-                    new_starts.extend(from.first());
-                } else {
-                    out.push(d);
+                out.push(f);
+                if f == d {
                     new_starts.extend_from_slice(from);
+                } else {
+                    new_starts.extend(from.first());
                 }
             }
             copied = end;
