@@ -131,10 +131,7 @@ impl WafRules {
         }
         let view_sets = [View::Decoded, View::Sql, View::Shell]
             .into_iter()
-            .map(|view| ViewSet::new(view, &rules))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
+            .filter_map(|view| ViewSet::new(view, &rules))
             .collect();
         // Every occurrence, overlapping ones included: a non-overlapping search lets one keyword hide
         // another that shares bytes with it (`{$` hid the `${` of `{${phpinfo()}}`, `/private/` the `/var/`
@@ -263,24 +260,21 @@ const VIEW_SET_CACHE_BYTES: usize = 16 << 20;
 const VIEW_SET_SIZE_LIMIT: usize = 16 << 20;
 
 impl ViewSet {
-    /// The set of `view`'s rules, or `None` when fewer than two rules read it (a set of one saves nothing).
-    fn new(view: View, rules: &[CompiledRule]) -> Result<Option<Self>, WafError> {
+    /// The set of `view`'s rules, or `None` when fewer than two rules read it (a set of one saves nothing)
+    /// or their union is too large to compile (user rules can make it so): every rule compiled alone,
+    /// so without the set the scan finds the same, only slower.
+    fn new(view: View, rules: &[CompiledRule]) -> Option<Self> {
         let members: Vec<usize> = (0..rules.len()).filter(|&i| rules[i].view == view).collect();
         if members.len() < 2 {
-            return Ok(None);
+            return None;
         }
         let sources: Vec<&str> = members.iter().map(|&i| rules[i].regex.as_str()).collect();
-        let set = MultiPattern::new(&sources, VIEW_SET_SIZE_LIMIT, VIEW_SET_CACHE_BYTES).map_err(|reason| {
-            WafError::Pattern {
-                id: format!("(the {view:?} view's set)"),
-                reason,
-            }
-        })?;
-        Ok(Some(Self {
+        let set = MultiPattern::new(&sources, VIEW_SET_SIZE_LIMIT, VIEW_SET_CACHE_BYTES).ok()?;
+        Some(Self {
             view,
             set,
             rules: members,
-        }))
+        })
     }
 
     /// Marks in `ruled_out` the rules `candidate` names whose pattern matches nowhere in `haystack`, when

@@ -260,15 +260,14 @@ fn fold_homoglyphs(chars: &mut [(char, u32)], word: &[bool], evasion: &mut Evasi
                 }
             }
         }
-        {
-            for k in start + 1..end.saturating_sub(1) {
-                if is_foreign_letter(chars[k].0)
-                    && chars[k - 1].0.is_ascii_alphabetic()
-                    && chars[k + 1].0.is_ascii_alphabetic()
-                {
-                    chars[k].0 = DROPPED;
-                    evasion.mixed_script += 1;
-                }
+        // After the look-alikes are folded: a foreign letter between two Latin ones is noise.
+        for k in start + 1..end.saturating_sub(1) {
+            if is_foreign_letter(chars[k].0)
+                && chars[k - 1].0.is_ascii_alphabetic()
+                && chars[k + 1].0.is_ascii_alphabetic()
+            {
+                chars[k].0 = DROPPED;
+                evasion.mixed_script += 1;
             }
         }
         start = end;

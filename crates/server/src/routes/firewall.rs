@@ -175,6 +175,8 @@ pub async fn erase(
             }
         },
         (None, Some(entity), Some(value)) => {
+            // The value is the personal data being erased: wiped from memory when done.
+            let value = zeroize::Zeroizing::new(value);
             let entity = Entity::from_name(&entity)
                 .ok_or_else(|| ApiError::bad_request(format!("entity: `{entity}` is not a DLP entity")))?;
             if value.is_empty() {
